@@ -1,0 +1,18 @@
+"""Shared fixtures: where the corpus of real captures lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+#: Public captures kept beside the repository (../shared/corpus), never copied into it.
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The corpus folder; tests using it skip when it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus of real captures not found at {CORPUS}")
+    return CORPUS
