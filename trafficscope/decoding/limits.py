@@ -1,0 +1,38 @@
+"""Caps that keep decoding bounded on hostile traffic.
+
+Every decoder in `trafficscope.decoding` takes a `Limits`; a value cut or left
+unexpanded at one of these caps comes out with `Field.truncated = True`, never
+as an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps on decoding one flow. The defaults suit a phone's requests."""
+
+    #: Bytes a body may reach after content decoding (gzip, br, ...); the rest is cut.
+    max_decoded_body: int = 16 * MiB
+    #: Decoded size over wire size beyond which decoding stops (zip bombs) ...
+    max_ratio: int = 1000
+    #: ... once the output is past this many bytes: small bodies are never cut by ratio.
+    ratio_floor: int = 1 * MiB
+    #: Structures expanded inside one another: JSON in a JSON string, a form in a
+    #: header, multipart in multipart; also the number of chained content codings.
+    max_depth: int = 8
+    #: JSON nesting walked; a deeper subtree is kept as one JSON text field.
+    max_json_depth: int = 64
+    #: Fields taken from one flow; the last one is marked truncated when more remained.
+    max_fields: int = 50_000
+
+    def decoded_cap(self, wire_size: int) -> int:
+        """Most bytes a body of `wire_size` bytes may decode to."""
+        return min(self.max_decoded_body, max(self.ratio_floor, wire_size * self.max_ratio))
+
+
+DEFAULT_LIMITS = Limits()

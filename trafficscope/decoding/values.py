@@ -1,0 +1,223 @@
+"""Values to fields: text decoding, forms, JSON, and recursive value decoders.
+
+`walk` turns one value into `Field`s. A string value is offered to each
+decoder in `VALUE_DECODERS`; the first that recognises it returns a structure
+(a parsed JSON container, `FormPairs`, or a string to decode further), whose
+leaves are walked in turn with the decoder's step name appended to `encoding`.
+Adding a decoder (base64, hex, JWT, ...) is one function and one table row.
+Walking is iterative and bounded by `Limits`, so hostile nesting never
+recurses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import unquote_to_bytes
+
+from ..model import Field
+from .limits import Limits
+
+
+class JsonNumber(str):
+    """A JSON number kept as its source text (`1.50`, `1e400`): a leaf, never decoded."""
+
+    __slots__ = ()
+
+
+class FormPairs(tuple[tuple[str, str, bool], ...]):
+    """Parsed `application/x-www-form-urlencoded` data: (name, value, percent_changed)."""
+
+    __slots__ = ()
+
+
+#: Declared charsets we honour (lowercase, `_` as `-`) -> Python codec.
+_CHARSETS = {
+    "utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
+    "iso-8859-1": "latin-1", "latin1": "latin-1", "latin-1": "latin-1",
+    "windows-1252": "cp1252", "cp1252": "cp1252",
+    "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
+    "gbk": "gbk", "gb2312": "gbk", "gb18030": "gb18030", "big5": "big5",
+    "shift-jis": "shift_jis", "sjis": "shift_jis", "euc-jp": "euc_jp", "euc-kr": "euc_kr",
+}
+
+
+def decode_text(data: bytes, charset: str | None = None) -> str:
+    """Bytes to text: the declared charset if we know it, else UTF-8, else latin-1.
+
+    latin-1 maps bytes 1:1, so nothing is lost for later decoders. A UTF-8
+    body cut inside its last character keeps its UTF-8 text.
+    """
+    if charset:
+        codec = _CHARSETS.get(charset.strip().strip('"').lower().replace("_", "-"))
+        if codec and codec != "utf-8":
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                pass
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.reason != "unexpected end of data" or e.end != len(data):
+            return data.decode("latin-1")
+        text = data[: e.start].decode("utf-8") + data[e.start :].decode("latin-1")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def percent_decode(text: str, plus: bool = False) -> str:
+    """Undo %XX escapes (and `+` for spaces in forms), as UTF-8 else latin-1."""
+    if plus and "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    # surrogatepass: a reader may hand us lone surrogates; they must not raise here.
+    return decode_text(unquote_to_bytes(text.encode("utf-8", "surrogatepass")))
+
+
+def parse_form(text: str) -> FormPairs:
+    """`a=1&b=%32` -> pairs; `&` separates (not `;`), blank values are kept."""
+    pairs = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        raw_name, _, raw_value = part.partition("=")
+        value = percent_decode(raw_value, plus=True)
+        pairs.append((percent_decode(raw_name, plus=True), value, value != raw_value))
+    return FormPairs(pairs)
+
+
+def parse_json(text: str, containers_only: bool = False) -> object | None:
+    """Parsed JSON, or None when `text` is not JSON (or too deep for the parser)."""
+    start = text[:1]
+    if start.isspace():
+        stripped = text.strip()
+        start = stripped[:1]
+    if containers_only and start not in ("{", "["):
+        return None
+    try:
+        return json.loads(
+            text, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber
+        )
+    except (ValueError, RecursionError):
+        return None
+
+
+# A value that is a whole form: name=value pairs joined by '&'. Names are
+# word-ish and a value never starts with '=', so base64 padding ('QUJD==') and
+# URLs are not mistaken for forms.
+_FORM_RE = re.compile(r"[\w.\-\[\]%]+=(?!=)[^&]*(?:&[\w.\-\[\]%]+=(?!=)[^&]*)*")
+
+
+def _json_value(text: str, limits: Limits) -> object | None:
+    return parse_json(text, containers_only=True)
+
+
+def _form_value(text: str, limits: Limits) -> object | None:
+    if not _FORM_RE.fullmatch(text):
+        return None
+    pairs = parse_form(text)
+    return pairs if any(value for _, value, _ in pairs) else None
+
+
+ValueDecoder = Callable[[str, Limits], object | None]
+
+#: Tried in order on every string value; the first non-None result wins. A row
+#: is (step name, gate, decoder): the gate is a regex that matches at the start
+#: of every value the decoder accepts, so one combined C-level match skips the
+#: decoders for plain values. A decoder returns a JSON container, `FormPairs`,
+#: or a new string to walk, and None when the value is not its format.
+VALUE_DECODERS: tuple[tuple[str, str, ValueDecoder], ...] = (
+    ("json", r"\s*[\[{]", _json_value),
+    ("form", r"[\w.\-\[\]%]+=(?!=)", _form_value),
+)
+_GATE = re.compile("|".join(f"(?:{gate})" for _, gate, _ in VALUE_DECODERS))
+_GATE_MATCH = _GATE.match
+
+
+def _decode_value(text: str, limits: Limits) -> tuple[str, object] | None:
+    if not _GATE_MATCH(text):
+        return None
+    for name, _, decoder in VALUE_DECODERS:
+        inner = decoder(text, limits)
+        if inner is not None:
+            return name, inner
+    return None
+
+
+def join_key(key: str | None, child: str) -> str:
+    return child if key is None else f"{key}.{child}"
+
+
+def _dump(node: object) -> str:
+    """JSON text of a subtree past the depth cap (its numbers come out quoted)."""
+    try:
+        return json.dumps(node, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return ""
+
+
+def walk(
+    location: str,
+    key: str | None,
+    node: object,
+    encoding: tuple[str, ...],
+    limits: Limits,
+    *,
+    nest: int = 0,
+    truncated: bool = False,
+) -> Iterable[Field]:
+    """Fields for `node` (a string, JSON value or `FormPairs`) and everything inside it.
+
+    Keys join with '.', list items by index (`data.contacts.0.phone`). JSON
+    booleans and nulls carry no value and are skipped; numbers keep their text.
+    Lazy, except for a plain string: the common case costs one Field.
+    """
+    if type(node) is str and not _GATE_MATCH(node):
+        return (Field(location, key, node, encoding, truncated),)
+    return _walk(location, key, node, encoding, limits, nest, truncated)
+
+
+def _walk(
+    location: str,
+    key: str | None,
+    node: object,
+    encoding: tuple[str, ...],
+    limits: Limits,
+    nest: int,
+    truncated: bool,
+) -> Iterator[Field]:
+    # (key, node, encoding, json depth, nesting of value decoders)
+    stack: list[tuple[str | None, object, tuple[str, ...], int, int]] = [
+        (key, node, encoding, 0, nest)
+    ]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    max_depth, max_json_depth = limits.max_depth, limits.max_json_depth
+    while stack:
+        key, node, enc, depth, nest = pop()
+        if isinstance(node, str):
+            found = None if type(node) is JsonNumber else _decode_value(node, limits)
+            if found is None:
+                yield Field(location, key, str(node), enc, truncated)
+            elif nest >= max_depth:
+                yield Field(location, key, node, enc, True)  # recognised, not expanded
+            else:
+                push((key, found[1], (*enc, found[0]), 0, nest + 1))
+            continue
+        prefix = "" if key is None else key + "."
+        if isinstance(node, dict | list) and depth >= max_json_depth:
+            yield Field(location, key, _dump(node), enc, True)
+            continue
+        if isinstance(node, dict):
+            children = [(prefix + k, v, enc, depth + 1, nest) for k, v in node.items()]
+        elif isinstance(node, list):
+            children = [(prefix + str(i), v, enc, depth + 1, nest) for i, v in enumerate(node)]
+        elif isinstance(node, FormPairs):
+            children = [
+                (prefix + name, value, (*enc, "percent") if changed else enc, depth, nest)
+                for name, value, changed in node
+            ]
+        else:
+            continue  # JSON true, false, null: nothing to scan
+        children.reverse()
+        extend(children)
