@@ -1,0 +1,122 @@
+"""Both engine backends must return the same spans; Hyperscan is only faster."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trafficscope.detection import engine as engine_mod
+from trafficscope.detection.detectors import DETECTORS
+from trafficscope.detection.engine import Engine, EnginePattern, literal_regex
+
+from .conftest import BACKENDS
+
+DIGITS = "0-9"
+PATTERNS = [
+    EnginePattern(r"[0-9]{15}", False, DIGITS, DIGITS),
+    EnginePattern(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}", False, "0-9A-Za-z:", "0-9A-Za-z:"),
+    EnginePattern(literal_regex("Jane Doe"), True, "0-9A-Za-z", "0-9A-Za-z"),
+    EnginePattern(literal_regex("李雷"), True),
+    EnginePattern(literal_regex("a.b*c(d)"), False),
+    EnginePattern(r"1[3-9][0-9]{9}", False, DIGITS, DIGITS, r"(?<![0-9]\.)", r"(?!\.[0-9])"),
+] + [EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after, p.guard_before,
+                   p.guard_after) for d in DETECTORS for p in d.PATTERNS]
+
+SAMPLES = [
+    "",
+    "imei=490154203237518&x=1",
+    "4901542032375180",  # 16 digits: no 15-digit match inside
+    "mac 02:1A:11:F0:C3:7E and aa:02:1a:11:f0:c3:7e:ff",
+    "hello jane doe! JANE DOE, janedoe, xJane Doe",
+    "我是李雷，你好",
+    "a.b*c(d) abc(d)",
+    "v=1.13812345678 tel 13812345678 13812345678.5",
+    "ll=39.9042,116.4074 jane@example.org image@2x.png +86 138 1234 5678",
+    "\x00\x01 surrogate \ud800 end",
+]
+
+
+def engines() -> list[Engine]:
+    return [Engine(PATTERNS, b) for b in BACKENDS]
+
+
+ENGINES = engines()
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_backends_agree(text: str) -> None:
+    results = [e.scan(text) for e in ENGINES]
+    assert all(r == results[0] for r in results)
+
+
+def test_backends_agree_on_a_flow() -> None:
+    results = [e.scan_many(SAMPLES) for e in ENGINES]
+    assert all(r == results[0] for r in results)
+    # the same as scanning each text alone
+    alone = [(i, *hit) for i, t in enumerate(SAMPLES) for hit in ENGINES[0].scan(t)]
+    assert results[0] == alone
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_spans_and_guards(backend: str) -> None:
+    e = Engine(PATTERNS[:6], backend)
+    assert e.scan("imei=490154203237518&x=1") == [(0, 5, 20)]
+    assert e.scan("4901542032375180") == []  # a 15-digit match would touch a digit
+    assert e.scan("hello jane doe! JANE DOE, janedoe, xJane Doe") == [
+        (2, 6, 14), (2, 16, 24)]  # caseless, but not inside a longer word
+    assert e.scan("我是李雷，你好") == [(3, 2, 4)]  # character offsets, not bytes
+    # not after "1." (a decimal fraction) nor before ".5"
+    assert e.scan("v=1.13812345678 tel 13812345678 13812345678.5") == [(5, 20, 31)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_patterns(backend: str) -> None:
+    e = Engine([], backend)
+    assert e.scan("anything") == [] and e.scan_many(["a", "b"]) == []
+
+
+def test_unknown_backend() -> None:
+    with pytest.raises(ValueError, match="not available"):
+        Engine(PATTERNS, "re2")
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_many_events_fall_back_to_single_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_mod, "MAX_EVENTS", 3)
+    texts = ["490154203237518 " * 10, "nothing", "a 352099001761481 b"]
+    e = Engine(PATTERNS[:1], "hyperscan")
+    assert e.scan_many(texts) == Engine(PATTERNS[:1], "re").scan_many(texts)
+    assert len(e.scan_many(texts)) == 11
+
+
+@pytest.mark.parametrize("text", [
+    "plain", "a b", "+86 (0)10-1234", "a.b*c?d[e]{f}|g^h$i\\j", "tab\there", "nul\x00x",
+    "李雷", "naïve", "100%", "#frag", "~/x", "'quote\"", "\x7f",
+])
+def test_literal_regex_matches_itself(text: str) -> None:
+    pat = EnginePattern(literal_regex(text))
+    assert re.fullmatch(pat.python_regex, text, re.ASCII)
+    for e in [Engine([pat], b) for b in BACKENDS]:
+        assert e.scan(f"<{text}>") == [(0, 1, 1 + len(text))]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(
+    [*"0123456789abcdefABCDEF:-.@+ ,xyz李", "jane@example.org", "490154203237518", "Jane Doe",
+     "13812345678"]), max_size=40).map("".join), max_size=4))
+def test_backends_agree_on_random_flows(texts: list[str]) -> None:
+    results = [e.scan_many(texts) for e in ENGINES]
+    assert all(r == results[0] for r in results)
+
+
+def test_without_hyperscan_the_re_backend_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_mod, "_hs", None)  # as on a platform without wheels
+    assert engine_mod.available_backends() == ("re",)
+    e = Engine(PATTERNS[:1])
+    assert e.backend == "re"
+    assert e.scan("imei=490154203237518&x=1") == [(0, 5, 20)]
+    with pytest.raises(ValueError, match="not available"):
+        Engine(PATTERNS[:1], "hyperscan")

@@ -1,0 +1,14 @@
+"""Detection: personal data in the fields of a flow.
+
+`Scanner(profile)` compiles every pattern and profile variant once;
+`Scanner.scan(fields)` returns the `Detection`s of one flow. `mask` and
+`value_sha256` show and join values without storing them.
+"""
+
+from __future__ import annotations
+
+from .detectors import DETECTORS
+from .mask import mask, value_sha256
+from .scanner import Scanner
+
+__all__ = ["DETECTORS", "Scanner", "mask", "value_sha256"]

@@ -1,0 +1,80 @@
+"""What every pattern detector is made of: named patterns and a pure validator.
+
+A detector is a class used as a namespace, never instantiated: class
+constants say what it finds, static methods say how to check and normalise a
+candidate. Following Presidio, `validate` returns True (the candidate is
+certainly of this type: confidence rises to at least `VALIDATED`), False
+(drop it) or None (keep the pattern's base score).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, NamedTuple
+
+from ...model import Field
+
+#: Confidence of a pattern match that its validator confirmed.
+VALIDATED = 0.95
+
+#: Edges (character classes a match must not touch) and Python-only guards.
+DIGITS = "0-9"
+NOT_AFTER_DIGIT_DOT = r"(?<![0-9]\.)"  # no decimal fraction: `1.13812345678`
+NOT_BEFORE_DOT_DIGIT = r"(?!\.[0-9])"
+ALNUM = "0-9A-Za-z"
+
+
+class Pattern(NamedTuple):
+    """A named regex with a base score, in the engine's shared dialect.
+
+    `regex` must read the same in Python `re` and Hyperscan (ASCII classes, no
+    lookaround). `edge_before`/`edge_after` are classes of characters that
+    must not touch the match (both engines check them); `guard_before`/
+    `guard_after` are extra lookarounds that Python checks. A `needs_key`
+    pattern is reported only under a key naming the detector's entity.
+    """
+
+    name: str
+    regex: str
+    score: float
+    edge_before: str = ""
+    edge_after: str = ""
+    guard_before: str = ""
+    guard_after: str = ""
+    caseless: bool = False
+    needs_key: bool = False
+
+
+class FlowCandidate(NamedTuple):
+    """A value a detector found from several fields of one flow."""
+
+    field: Field
+    value: str  # already normalised
+    score: float
+    evidence: tuple[str, ...]
+
+
+class Detector:
+    """Defaults for the class constants and hooks of a pattern detector."""
+
+    ENTITY: ClassVar[str] = ""
+    #: Entities a key may relabel the match to (a MAC under `bssid` is a WIFI_BSSID).
+    KEY_ENTITIES: ClassVar[tuple[str, ...]] = ()
+    PATTERNS: ClassVar[tuple[Pattern, ...]] = ()
+    #: Digit-based values: a time/counter key (`ts`, `seq`) halves the confidence.
+    NUMERIC: ClassVar[bool] = False
+    #: Evidence string recorded when `validate` returns True.
+    VALIDATOR: ClassVar[str] = "validated"
+
+    @staticmethod
+    def validate(text: str) -> bool | None:
+        return None
+
+    @staticmethod
+    def normalize(text: str) -> str:
+        return text
+
+    @staticmethod
+    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+        """Values that need several fields of a flow together (lat + lon)."""
+        return ()

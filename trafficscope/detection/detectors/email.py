@@ -1,0 +1,54 @@
+"""EMAIL: an address with a letters-only top-level domain.
+
+The validator drops file names with a scale suffix or a version
+(`image@2x.png`, `icon@3x.webp`), malformed local parts and domains; it
+confirms addresses whose TLD is a common one; others keep the base score.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .base import Detector, Pattern
+
+_LOCAL = r"[A-Za-z0-9._%+-]{1,64}"
+_DOMAIN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"  # bounds: validate()
+
+FILE_EXTENSIONS = frozenset({
+    "png", "jpg", "jpeg", "gif", "webp", "svg", "bmp", "ico", "heic", "avif", "js", "css",
+    "html", "htm", "json", "xml", "txt", "mp3", "mp4", "webm", "mov", "wav", "ogg", "zip",
+    "gz", "pdf", "so", "dex", "apk", "jar", "ttf", "otf", "woff", "woff2", "plist", "nib",
+    "lottie", "bin", "dat",
+})
+COMMON_TLDS = frozenset({
+    "com", "org", "net", "edu", "gov", "io", "cn", "hk", "tw", "jp", "kr", "de", "fr", "uk",
+    "us", "ru", "in", "br", "it", "es", "nl", "ca", "au", "me", "info", "biz", "co", "top",
+    "xyz", "app", "dev", "email", "mail",
+})
+
+
+class EmailDetector(Detector):
+    ENTITY = "EMAIL"
+    VALIDATOR = "tld"
+    PATTERNS: ClassVar[tuple[Pattern, ...]] = (
+        Pattern("email", f"{_LOCAL}@{_DOMAIN}", 0.6,
+                edge_before="A-Za-z0-9._%+-", edge_after="A-Za-z0-9_-",
+                guard_after=r"(?!\.[A-Za-z0-9])"),
+    )
+
+    @staticmethod
+    def validate(text: str) -> bool | None:
+        local, _, domain = text.rpartition("@")
+        labels = domain.lower().split(".")
+        tld = labels[-1]
+        if (tld in FILE_EXTENSIONS or len(tld) > 24 or len(domain) > 253
+                or local.startswith(".") or local.endswith(".") or ".." in local
+                or any(len(lb) > 63 or lb[0] == "-" or lb[-1] == "-" for lb in labels)):
+            return False
+        if labels[0].rstrip("x").isdigit() and len(labels) == 2:  # name@2x.foo, @1.5x
+            return False
+        return True if tld in COMMON_TLDS else None
+
+    @staticmethod
+    def normalize(text: str) -> str:
+        return text.lower()

@@ -1,0 +1,156 @@
+"""Key-name evidence, as data: what an app called a value says what it holds.
+
+A key name is normalised (lowercase; `_ - . :` spaces and digits removed, so
+`Device-IMEI1` -> `deviceimei`) and looked up exactly; failing that, the longest
+table name of at least `SUFFIX_MIN` characters that ends the key is used
+(`x_device_imei` -> `imei`). Each row gives an entity and a prior, the
+confidence a pattern match of that entity gains under such a key. A name may
+point to several entities (`deviceid` holds an IMEI on some apps, an Android
+ID on others) with lower priors. Patterns marked `needs_key` (a UUID as an
+advertising id, 14-digit IMEIs, bare MACs, digits-only phones) are only
+reported under a key of their entity.
+
+`NEGATIVE_KEYS` name numbers that are not personal data (times, counters,
+signatures): digit-based patterns under them lose half their confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
+
+SUFFIX_MIN = 4
+_DROP = str.maketrans("", "", "_-.: 0123456789")
+
+#: (normalised key name, entity, prior)
+KEY_EVIDENCE: tuple[tuple[str, str, float], ...] = (
+    ("imei", "IMEI", 0.4),
+    ("deviceid", "IMEI", 0.2),
+    ("deviceid", "ANDROID_ID", 0.2),
+    ("meid", "MEID", 0.4),
+    ("imsi", "IMSI", 0.4),
+    ("iccid", "ICCID", 0.4),
+    ("simserial", "ICCID", 0.4),
+    ("serial", "SERIAL", 0.3),
+    ("serialno", "SERIAL", 0.3),
+    ("serialnumber", "SERIAL", 0.3),
+    ("androidid", "ANDROID_ID", 0.4),
+    ("ssaid", "ANDROID_ID", 0.4),
+    ("adid", "AD_ID", 0.45),
+    ("aaid", "AD_ID", 0.45),
+    ("gaid", "AD_ID", 0.45),
+    ("idfa", "AD_ID", 0.45),
+    ("oaid", "AD_ID", 0.45),
+    ("advertisingid", "AD_ID", 0.45),
+    ("googleadid", "AD_ID", 0.45),
+    ("mac", "MAC", 0.4),
+    ("macaddr", "MAC", 0.4),
+    ("macaddress", "MAC", 0.4),
+    ("wifimac", "MAC", 0.4),
+    ("wlanmac", "MAC", 0.4),
+    ("btmac", "MAC", 0.4),
+    ("bluetoothmac", "MAC", 0.4),
+    ("bssid", "WIFI_BSSID", 0.4),
+    ("apmac", "WIFI_BSSID", 0.3),
+    ("ssid", "WIFI_SSID", 0.4),
+    ("wifiname", "WIFI_SSID", 0.3),
+    ("devicename", "DEVICE_NAME", 0.3),
+    ("phone", "PHONE", 0.4),
+    ("phonenumber", "PHONE", 0.4),
+    ("phoneno", "PHONE", 0.4),
+    ("mobile", "PHONE", 0.4),
+    ("mobileno", "PHONE", 0.4),
+    ("tel", "PHONE", 0.4),
+    ("msisdn", "PHONE", 0.4),
+    ("mdn", "PHONE", 0.3),
+    ("linenumber", "PHONE", 0.4),
+    ("email", "EMAIL", 0.3),
+    ("mail", "EMAIL", 0.3),
+    ("emailaddress", "EMAIL", 0.3),
+    ("realname", "PERSON_NAME", 0.3),
+    ("fullname", "PERSON_NAME", 0.3),
+    ("idcard", "NATIONAL_ID", 0.4),
+    ("idcardno", "NATIONAL_ID", 0.4),
+    ("idno", "NATIONAL_ID", 0.3),
+    ("lat", "LOCATION", 0.4),
+    ("latitude", "LOCATION", 0.4),
+    ("lng", "LOCATION", 0.4),
+    ("lon", "LOCATION", 0.4),
+    ("longitude", "LOCATION", 0.4),
+    ("ll", "LOCATION", 0.4),
+    ("loc", "LOCATION", 0.4),
+    ("location", "LOCATION", 0.4),
+    ("coord", "LOCATION", 0.4),
+    ("coords", "LOCATION", 0.4),
+    ("coordinate", "LOCATION", 0.4),
+    ("coordinates", "LOCATION", 0.4),
+    ("latlng", "LOCATION", 0.4),
+    ("latlon", "LOCATION", 0.4),
+    ("lnglat", "LOCATION", 0.4),
+    ("lonlat", "LOCATION", 0.4),
+    ("gps", "LOCATION", 0.4),
+    ("geo", "LOCATION", 0.3),
+    ("position", "LOCATION", 0.3),
+    ("cellid", "CELL_ID", 0.4),
+    ("applist", "APP_LIST", 0.3),
+    ("installedapps", "APP_LIST", 0.3),
+    ("pkglist", "APP_LIST", 0.3),
+    ("contacts", "CONTACTS", 0.3),
+    ("contactlist", "CONTACTS", 0.3),
+    ("addressbook", "CONTACTS", 0.3),
+)
+
+#: Names of numbers that are not personal data (times, counters, signatures).
+NEGATIVE_KEYS = frozenset({
+    "t", "ts", "time", "timestamp", "date", "datetime", "created", "updated", "expires",
+    "expire", "exp", "iat", "nbf", "duration", "elapsed", "ctime", "mtime", "utime",
+    "starttime", "endtime", "seq", "nonce", "sign", "signature", "crc", "checksum",
+    "version", "ver", "size", "length", "count", "offset",
+})
+
+_TABLE: dict[str, dict[str, float]] = {}
+for _name, _entity, _prior in KEY_EVIDENCE:
+    _TABLE.setdefault(_name, {})[_entity] = _prior
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+
+
+def normalize_key(name: str) -> str:
+    """`Device-IMEI1` -> `deviceimei`."""
+    return name.lower().translate(_DROP)
+
+
+def last_name(key: str | None) -> str | None:
+    """Last non-numeric component of a key path (as `Field.last_key`)."""
+    if not key:
+        return None
+    for part in reversed(key.replace("[", ".").replace("]", "").split(".")):
+        if part and not part.isdigit():
+            return part
+    return None
+
+
+@lru_cache(maxsize=8192)
+def key_priors(key: str | None) -> Mapping[str, float]:
+    """Entity -> prior for a field's key path (its last name counts); empty when none."""
+    name = last_name(key)
+    if not name:
+        return _EMPTY
+    k = normalize_key(name)
+    row = _TABLE.get(k)
+    if row is None:
+        for i in range(1, len(k) - SUFFIX_MIN + 1):
+            row = _TABLE.get(k[i:])
+            if row is not None:
+                break
+    return MappingProxyType(row) if row else _EMPTY
+
+
+@lru_cache(maxsize=8192)
+def is_negative_key(key: str | None) -> bool:
+    """The key path names a time, counter or signature (`ts`, `client_time`, ...)."""
+    name = last_name(key)
+    if not name:
+        return False
+    k = normalize_key(name)
+    return k in NEGATIVE_KEYS or k.endswith(("time", "timestamp", "date"))

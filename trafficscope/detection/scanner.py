@@ -1,0 +1,187 @@
+"""The Scanner: every field of a flow through one engine pass, then rules.
+
+Built once per session from the profile and the detector registry; `scan`
+takes the fields of one flow and returns its detections.
+
+Confidence:
+
+- known (a profile value, in any of its forms): 1.0, or 0.9 for values
+  shorter than 6 characters; a pattern match whose normalised value is a
+  profile value (or, for LOCATION, lies within the profile's radius) becomes
+  known too, with the profile's entity (a contact's phone is CONTACTS);
+- pattern: the pattern's base score; the detector's validator may drop the
+  candidate (False) or raise it to at least 0.95 (True); a key naming the
+  entity adds its prior (keys.py) and is required by `needs_key` patterns;
+  a time/counter key halves digit-based scores; the result is capped at
+  `PATTERN_MAX` (1.0 means known) and dropped below `MIN_CONFIDENCE`.
+
+Dedupe: one detection per (pii_type, value, field location, field key) per
+flow, keeping known over pattern and then the higher confidence; a pattern
+detection of a value that is also a known detection at the same place is
+dropped. APP_LIST: at least two distinct installed apps of the profile in one
+flow give one detection (value: the sorted ids joined by commas).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..model import Detection, Field
+from ..profile import Profile
+from .detectors import DETECTORS, VALIDATED, Detector, Pattern
+from .engine import Engine, EnginePattern
+from .keys import is_negative_key, key_priors, normalize_key
+from .known import KnownIndex, Variant, app_pattern
+
+log = logging.getLogger(__name__)
+
+MIN_CONFIDENCE = 0.35
+PATTERN_MAX = 0.99
+APP_LIST_MIN = 2
+
+@dataclass(frozen=True, slots=True)
+class _PatternRule:
+    detector: type[Detector]
+    pattern: Pattern
+    key_entities: tuple[str, ...]  # a needs_key pattern runs only under these keys
+
+
+_Rule = _PatternRule | Variant | str  # str: an installed app id
+_Key = tuple[str, str, str, str | None]
+
+
+class Scanner:
+    """Finds personal data in the fields of a flow; compile once, scan often.
+
+    Not thread-safe (the engine keeps scratch space): one Scanner per thread.
+    """
+
+    def __init__(self, profile: Profile | None = None, *, backend: str = "auto",
+                 detectors: Sequence[type[Detector]] = DETECTORS) -> None:
+        self.known = KnownIndex(profile)
+        patterns: list[EnginePattern] = []
+        rules: list[_Rule] = []
+        for v in self.known.variants:  # first: a known form's evidence wins ties
+            patterns.append(v.pattern)
+            rules.append(v)
+        for det in detectors:
+            for p in det.PATTERNS:
+                patterns.append(EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after,
+                                              p.guard_before, p.guard_after))
+                rules.append(_PatternRule(det, p, (det.ENTITY, *det.KEY_ENTITIES)))
+        for app in self.known.apps:
+            patterns.append(app_pattern(app))
+            rules.append(app)
+        self._rules = tuple(rules)
+        self._engine = Engine(patterns, backend)
+        self._flow_detectors = tuple(d for d in detectors if d.from_flow is not Detector.from_flow)
+        log.debug("scanner: %d patterns, %d known variants, %d apps, backend %s",
+                  len(patterns), len(self.known.variants), len(self.known.apps),
+                  self._engine.backend)
+
+    @property
+    def backend(self) -> str:
+        return self._engine.backend
+
+    def scan(self, fields: Iterable[Field]) -> list[Detection]:
+        """Detections in the fields of one flow, deduplicated."""
+        fields = fields if isinstance(fields, Sequence) else tuple(fields)
+        found: dict[_Key, Detection] = {}
+        apps: dict[str, list[Field]] = {}
+        engine, rules = self._engine, self._rules
+        for fi, ids in engine.candidates([f.value for f in fields]):
+            f = fields[fi]
+            priors = key_priors(f.key)
+            for pid in ids:
+                rule = rules[pid]
+                if isinstance(rule, _PatternRule):
+                    if rule.pattern.needs_key and not any(priors.get(e) for e in rule.key_entities):
+                        continue  # before any regex work: most hex/digit runs end here
+                    for start, end in engine.spans(pid, f.value):
+                        det = self._pattern(rule, f, f.value[start:end], priors)
+                        if det is not None:
+                            _add(found, det)
+                elif not engine.spans(pid, f.value):
+                    continue
+                elif isinstance(rule, Variant):
+                    _add(found, Detection(rule.entity, f, rule.value, "known", rule.confidence,
+                                          (), ("profile", f"variant:{rule.name}")))
+                else:
+                    apps.setdefault(rule, []).append(f)
+        for detector in self._flow_detectors:
+            for cand in detector.from_flow(fields):
+                det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
+                                  cand.evidence)
+                if det is not None:
+                    _add(found, det)
+        if len(apps) >= APP_LIST_MIN:
+            _add(found, _app_list(apps))
+        return _finish(found)
+
+    def _pattern(self, rule: _PatternRule, f: Field, text: str,
+                 priors: Mapping[str, float]) -> Detection | None:
+        det, pat = rule.detector, rule.pattern
+        entity = det.ENTITY
+        prior = priors.get(entity, 0.0)
+        for alt in det.KEY_ENTITIES:
+            if priors.get(alt):
+                entity, prior = alt, priors[alt]
+        if pat.needs_key and prior <= 0:
+            return None
+        ok = det.validate(text)
+        if ok is False:
+            return None
+        evidence = [f"pattern:{pat.name}"]
+        score = pat.score
+        if ok:
+            score = max(score, VALIDATED)
+            evidence.append(det.VALIDATOR)
+        if prior:
+            score += prior
+            evidence.append(f"key:{normalize_key(f.last_key or '')}")
+        if det.NUMERIC and is_negative_key(f.key):
+            score *= 0.5
+            evidence.append("key:not-pii")
+        return self._judge(entity, f, det.normalize(text), score, tuple(evidence))
+
+    def _judge(self, entity: str, f: Field, value: str, score: float,
+               evidence: tuple[str, ...]) -> Detection | None:
+        """Known when the profile has the value, else a pattern detection if likely."""
+        known = self.known.lookup(entity, value)
+        if known is not None:
+            return Detection(known, f, value, "known", 1.0, (), (*evidence, "profile"))
+        score = min(score, PATTERN_MAX)
+        if score < MIN_CONFIDENCE:
+            return None
+        return Detection(entity, f, value, "pattern", round(score, 3), (), evidence)
+
+
+def _rank(d: Detection) -> tuple[bool, float]:
+    return d.match == "known", d.confidence
+
+
+def _add(found: dict[_Key, Detection], d: Detection) -> None:
+    k = (d.pii_type, d.value, d.field.location, d.field.key)
+    old = found.get(k)
+    if old is None or _rank(d) > _rank(old):
+        found[k] = d
+
+
+def _finish(found: dict[_Key, Detection]) -> list[Detection]:
+    known = {(d.value, d.field.location, d.field.key) for d in found.values()
+             if d.match == "known"}
+    return [d for d in found.values()
+            if d.match == "known" or (d.value, d.field.location, d.field.key) not in known]
+
+
+def _app_list(apps: dict[str, list[Field]]) -> Detection:
+    ids = sorted(apps)
+    per_field: dict[int, tuple[Field, set[str]]] = {}
+    for app, fs in apps.items():
+        for f in fs:
+            per_field.setdefault(id(f), (f, set()))[1].add(app)
+    field = max(per_field.values(), key=lambda fa: len(fa[1]))[0]
+    return Detection("APP_LIST", field, ",".join(ids), "known", 1.0, (),
+                     ("profile", f"apps:{len(ids)}"))
