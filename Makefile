@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # A second interpreter for mitmproxy 12 (needs Python >= 3.12); empty if absent.
 PY312  ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12))
 
-.PHONY: demo test test-py312 lint sample clean
+.PHONY: demo test test-py312 lint sample clean system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+# Debian packages for the tests (system-packages.txt), installed when missing.
+system-deps:
+	./scripts/system-deps.sh
+
+test: lint system-deps
 	$(BIN)/pytest
 	$(MAKE) test-py312
 
