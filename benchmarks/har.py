@@ -55,7 +55,7 @@ def main() -> None:
     p.add_argument("--profile", default=str(ROOT / "captures" / "sample.profile.toml"))
     args = p.parse_args()
 
-    from trafficscope.pipeline import analyze_files
+    from trafficscope.batch import analyze_files
     from trafficscope.profile import load_profile
     from trafficscope.sources import iter_flows
     from trafficscope.store import Store

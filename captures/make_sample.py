@@ -290,6 +290,32 @@ def build() -> dict[str, object]:
     return w.har()
 
 
+def write_variants(out_dir: Path, count: int, *, repeat: int = 1) -> list[Path]:
+    """Write `count` HAR captures like the sample, each a little different.
+
+    For batch tests and benchmarks: capture i keeps a different subset of the
+    sample's entries (repeated `repeat` times) with its own query marker, so
+    each file has its own content hash and its own mix of findings.
+    """
+    entries = build()["log"]["entries"]  # type: ignore[index]
+    paths = []
+    for i in range(count):
+        kept = [e for j, e in enumerate(entries) if (i + j) % 4 != 0] * repeat
+        har = {"log": {"version": "1.2", "creator": {"name": "make_sample.py"},
+                       "entries": [_marked(e, i, k) for k, e in enumerate(kept)]}}
+        path = out_dir / f"capture-{i:04d}.har"
+        path.write_text(json.dumps(har), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _marked(entry: dict[str, object], capture: int, index: int) -> dict[str, object]:
+    request = dict(entry["request"])  # type: ignore[call-overload]
+    url = str(request["url"])
+    request["url"] = url + ("&" if "?" in url else "?") + f"cap={capture}.{index}"
+    return {**entry, "request": request}
+
+
 def main(out_dir: Path = HERE) -> None:
     har = json.dumps(build(), indent=1, ensure_ascii=False) + "\n"
     (out_dir / "sample.har").write_text(har, encoding="utf-8")

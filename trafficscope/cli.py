@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from . import __version__
@@ -21,26 +22,28 @@ def _err(msg: str) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .export import jsonl_line, private_text_file
-    from .pipeline import analyze_files
+    from .batch import analyze_files
+    from .export import jsonl_line, private_text_file, write_parquet_dataset
     from .profile import load_profile
     from .store import Store
     from .summary import render
 
+    if args.workers < 1:
+        _err("--workers must be at least 1")
+        return EXIT_USAGE
     profile = load_profile(args.profile) if args.profile else None
     to_stdout = args.jsonl == "-"
-    with Store(args.db) as store:
-        if args.jsonl:
-            with private_text_file(args.jsonl) as out:
-                summary = analyze_files(
-                    args.inputs, store, profile=profile, app=args.app,
-                    first_party=args.first_party,
-                    on_finding=lambda f: print(jsonl_line(f.to_record()), file=out),
-                    progress=sys.stderr.isatty())
-        else:
-            summary = analyze_files(args.inputs, store, profile=profile, app=args.app,
-                                    first_party=args.first_party,
-                                    progress=sys.stderr.isatty())
+    with Store(args.db) as store, ExitStack() as stack:
+        out = stack.enter_context(private_text_file(args.jsonl)) if args.jsonl else None
+        summary = analyze_files(
+            args.inputs, store, profile=profile, app=args.app, first_party=args.first_party,
+            workers=args.workers, scheduler=args.scheduler, new_session=args.new_session,
+            on_finding=(lambda f: print(jsonl_line(f.to_record()), file=out)) if out else None,
+            progress=sys.stderr.isatty())
+        if args.parquet:
+            n = write_parquet_dataset(store, summary.session, args.parquet)
+            print(f"{n} findings written to the Parquet dataset {args.parquet}",
+                  file=sys.stderr if to_stdout else sys.stdout)
     print(render(summary), file=sys.stderr if to_stdout else sys.stdout)
     for message in summary.errors:
         _err(message)
@@ -111,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"session store (default: {DEFAULT_DB})")
     a.add_argument("--jsonl", metavar="FILE",
                    help="also write findings as JSON Lines ('-': stdout)")
+    a.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="analyze captures in N local processes (default: 1)")
+    a.add_argument("--scheduler", metavar="ADDR",
+                   help="analyze on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    a.add_argument("--parquet", metavar="DIR",
+                   help="also write findings as a Parquet dataset partitioned by app and capture")
+    a.add_argument("--new-session", action="store_true",
+                   help="start a new session even if a run of the same inputs can be continued")
     a.set_defaults(func=cmd_analyze)
 
     f = sub.add_parser("findings", help="export the findings of a session",

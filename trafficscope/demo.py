@@ -6,8 +6,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from .batch import analyze_files
 from .export import export
-from .pipeline import analyze_files
 from .profile import load_profile
 from .store import Store
 from .summary import render
@@ -33,7 +33,8 @@ def run_demo(out_dir: Path, db: str | None = None) -> str:
     profile = load_profile(captures / SAMPLE_PROFILE)
     db_path = Path(db) if db else out_dir / "trafficscope.db"
     with Store(db_path) as store:
-        summary = analyze_files([captures / SAMPLE], store, profile=profile, app=SAMPLE_APP)
+        summary = analyze_files([captures / SAMPLE], store, profile=profile, app=SAMPLE_APP,
+                                new_session=True)
         records = list(store.iter_findings(summary.session))
     export(records, "jsonl", str(out_dir / "findings.jsonl"))
     export(records, "csv", str(out_dir / "findings.csv"))

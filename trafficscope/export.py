@@ -12,9 +12,13 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from .model import FINDING_FIELDS
+
+if TYPE_CHECKING:
+    from .store import Store
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -55,11 +59,11 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     return n
 
 
-def write_parquet(records: Iterable[dict[str, Any]], path: str) -> int:
+def finding_schema() -> Any:
+    """Arrow schema of the finding record (DESIGN.md order)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    schema = pa.schema([
+    return pa.schema([
         ("session", pa.string()), ("flow_id", pa.string()), ("ts", pa.float64()),
         ("source", pa.string()), ("app", pa.string()), ("kind", pa.string()),
         ("method", pa.string()), ("url", pa.string()), ("host", pa.string()),
@@ -70,12 +74,47 @@ def write_parquet(records: Iterable[dict[str, Any]], path: str) -> int:
         ("confidence", pa.float64()), ("value_masked", pa.string()),
         ("value_sha256", pa.string()),
     ])
+
+
+def write_parquet(records: Iterable[dict[str, Any]], path: str) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = finding_schema()
     rows = list(records)
     table = pa.Table.from_pylist(rows, schema=schema)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "wb") as f:
         pq.write_table(table, f)
+    return len(rows)
+
+
+def write_parquet_dataset(store: Store, session: str, out_dir: str) -> int:
+    """The session's findings as a Parquet dataset partitioned by app and capture.
+
+    Hive layout (``app=.../capture=.../part-0.parquet``) that pandas, Dask and
+    DuckDB read; a finding without an app is filed under ``app=unknown``.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    inputs = store.flow_inputs(session)
+    rows = []
+    for rec in store.iter_findings(session):
+        source = inputs.get(rec["flow_id"])
+        rows.append({**rec, "app": rec["app"] or "unknown",
+                     "capture": os.path.basename(source) if source else "unknown"})
+    schema = finding_schema().append(pa.field("capture", pa.string()))
+    root = Path(out_dir)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ds.write_dataset(pa.Table.from_pylist(rows, schema=schema), root, format="parquet",
+                     partitioning=["app", "capture"], partitioning_flavor="hive",
+                     existing_data_behavior="delete_matching")
+    for dirpath, _, filenames in os.walk(root):
+        os.chmod(dirpath, 0o700)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o600)
     return len(rows)
 
 

@@ -1,7 +1,7 @@
 """The pipeline: sources -> flows -> fields -> findings -> attribution -> store.
 
 `Analyzer` holds what a session needs once (compiled scanner, party rules)
-and turns one flow at a time into findings; `analyze_files` drives it over
+and turns one flow at a time into findings; `batch.analyze_files` drives it over
 input files for the CLI. The live proxy calls `Analyzer.process` per flow.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from . import __version__
@@ -19,10 +18,8 @@ from .attribution import PartyRules, registrable_domain
 from .decoding.fields import extract_fields
 from .detection import Scanner
 from .detection.mask import mask, value_sha256
-from .errors import ReadError
 from .model import Detection, Finding, Flow
 from .profile import Profile
-from .sources import expand_inputs, iter_flows
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -69,6 +66,7 @@ class Summary:
     files: int = 0
     flows: int = 0
     findings: int = 0
+    skipped: int = 0  # captures already analysed in this session
     errors: list[str] = field(default_factory=list)
     by_entity_recipient: Counter[tuple[str, str]] = field(default_factory=Counter)
     parties: dict[str, str] = field(default_factory=dict)
@@ -77,7 +75,7 @@ class Summary:
 class Analyzer:
     """Turns flows into findings and stores them under one session."""
 
-    def __init__(self, store: Store, *, profile: Profile | None, source: str,
+    def __init__(self, store: Store | None, *, profile: Profile | None, source: str,
                  app: str | None = None, first_party: Iterable[str] = (),
                  inputs: Iterable[str] = (), session: str | None = None) -> None:
         self.store = store
@@ -85,11 +83,19 @@ class Analyzer:
         self.app = app
         self.scanner = Scanner(self.profile if self.profile else None)
         self.parties = PartyRules(app, first_party)
-        self.session = session or store.new_session(
-            source=source, app=app, profile_keys=self.profile.keys_used,
-            inputs=list(inputs), tool_version=__version__)
+        if session is None:
+            if store is None:
+                raise ValueError("an Analyzer without a store needs a session id")
+            session = store.new_session(
+                source=source, app=app, profile_keys=self.profile.keys_used,
+                inputs=list(inputs), tool_version=__version__)
+        self.session = session
         self._seen_ids: set[str] = set()
-        self.summary = Summary(self.session, str(store.path))
+        self.summary = Summary(self.session, str(store.path) if store else "")
+
+    def reserve_ids(self, flow_ids: Iterable[str]) -> None:
+        """Flow ids already stored in this session (a continued run)."""
+        self._seen_ids.update(flow_ids)
 
     def _unique_id(self, flow_id: str) -> str:
         fid, n = flow_id, 1
@@ -127,10 +133,24 @@ class Analyzer:
         """Analyze one flow and add it to the store (the caller commits)."""
         fid = self._unique_id(flow.flow_id)
         if fid != flow.flow_id:
-            from dataclasses import replace
-
             flow = replace(flow, flow_id=fid)
         findings = self.findings_for(flow)
+        self.store_flow(flow, findings)
+        return findings
+
+    def store_analyzed(self, flow: Flow, findings: Sequence[Finding]) -> list[Finding]:
+        """Store a flow analyzed elsewhere (a worker), keeping flow ids unique."""
+        fid = self._unique_id(flow.flow_id)
+        if fid != flow.flow_id:
+            flow = replace(flow, flow_id=fid)
+            findings = [replace(f, flow_id=fid) for f in findings]
+        self.store_flow(flow, findings)
+        return list(findings)
+
+    def store_flow(self, flow: Flow, findings: Sequence[Finding]) -> None:
+        """Add `flow` and its findings to the store and the summary."""
+        if self.store is None:
+            raise ValueError("this Analyzer has no store")
         domain = registrable_domain(flow.host)
         party = self.parties.party(domain)
         url = findings[0].url if findings else safe_url(flow.url)
@@ -142,51 +162,3 @@ class Analyzer:
         for f in findings:
             s.by_entity_recipient[(f.pii_type, f.domain)] += 1
             s.parties[f.domain] = f.party
-        return findings
-
-
-def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profile | None,
-                  app: str | None = None, first_party: Iterable[str] = (),
-                  on_finding: Callable[[Finding], None] | None = None,
-                  progress: bool = False) -> Summary:
-    """Analyze capture files and folders into a new session of `store`.
-
-    A file that cannot be read (or read to the end) is reported in
-    `Summary.errors` and the run goes on; what was read of it is kept.
-    """
-    errors: list[str] = []
-    files: list[Path] = []
-    for item in inputs:
-        try:
-            files.extend(expand_inputs([item]))
-        except ReadError as e:
-            errors.append(str(e))
-    analyzer = Analyzer(store, profile=profile, source="files", app=app,
-                        first_party=first_party, inputs=[str(p) for p in inputs])
-    summary = analyzer.summary
-    summary.errors.extend(errors)
-    for path in _progress(files, progress):
-        summary.files += 1
-        n = 0
-        try:
-            for flow in iter_flows(path):
-                for finding in analyzer.process(flow):
-                    if on_finding:
-                        on_finding(finding)
-                n += 1
-                if n % BATCH == 0:
-                    store.commit()
-        except ReadError as e:
-            summary.errors.append(str(e))
-            log.info("stopped reading %s after %d flows", path, n)
-        store.commit()
-    return summary
-
-
-def _progress(files: list[Path], enabled: bool) -> Iterator[Path]:
-    if not enabled or len(files) < 2:
-        yield from files
-        return
-    from tqdm import tqdm
-
-    yield from tqdm(files, unit="file", desc="analyzing", leave=False)

@@ -84,6 +84,22 @@ CREATE TABLE IF NOT EXISTS findings (
     value_sha256 TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS findings_session ON findings(session, ts);
+-- Batch runs: a rerun of the same inputs and settings continues its session
+-- and skips the captures (by content hash) it already finished.
+CREATE TABLE IF NOT EXISTS batches (
+    session TEXT PRIMARY KEY REFERENCES sessions(id),
+    fingerprint TEXT NOT NULL     -- hash of inputs, profile and settings
+);
+CREATE TABLE IF NOT EXISTS captures (
+    session TEXT NOT NULL REFERENCES sessions(id),
+    sha256 TEXT NOT NULL,
+    path TEXT NOT NULL,
+    flows INTEGER NOT NULL,
+    findings INTEGER NOT NULL,
+    error TEXT,                   -- why reading stopped early, if it did
+    done REAL NOT NULL,
+    PRIMARY KEY (session, sha256)
+);
 """
 
 _FLOW_COLUMNS = (
@@ -183,6 +199,47 @@ class Store:
         if rows:
             self.db.executemany(
                 f"INSERT INTO findings VALUES ({', '.join('?' * len(FINDING_FIELDS))})", rows)
+
+    # -- batches -----------------------------------------------------------
+    def batch_session(self, fingerprint: str) -> str | None:
+        """The latest session of a batch run with this fingerprint, if any."""
+        row = self.db.execute(
+            "SELECT b.session FROM batches b JOIN sessions s ON s.id = b.session "
+            "WHERE b.fingerprint=? ORDER BY s.created DESC LIMIT 1", (fingerprint,)).fetchone()
+        return row[0] if row else None
+
+    def mark_batch(self, session: str, fingerprint: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO batches VALUES (?, ?)", (session, fingerprint))
+
+    def done_captures(self, session: str) -> set[str]:
+        """Content hashes of the captures finished in `session`."""
+        return {h for (h,) in self.db.execute(
+            "SELECT sha256 FROM captures WHERE session=?", (session,))}
+
+    def flow_inputs(self, session: str) -> dict[str, str | None]:
+        """flow_id -> the capture file it was read from."""
+        return dict(self.db.execute(
+            "SELECT flow_id, input_file FROM flows WHERE session=?", (session,)))
+
+    def flow_ids(self, session: str) -> set[str]:
+        return {f for (f,) in self.db.execute(
+            "SELECT flow_id FROM flows WHERE session=?", (session,))}
+
+    def forget_capture(self, session: str, input_file: str) -> None:
+        """Drop what an interrupted run stored of one capture, before redoing it."""
+        self.begin()
+        self.db.execute(
+            "DELETE FROM findings WHERE session=? AND flow_id IN "
+            "(SELECT flow_id FROM flows WHERE session=? AND input_file=?)",
+            (session, session, input_file))
+        self.db.execute("DELETE FROM flows WHERE session=? AND input_file=?",
+                        (session, input_file))
+
+    def add_capture(self, session: str, sha256: str, path: str, *, flows: int, findings: int,
+                    error: str | None) -> None:
+        self.begin()
+        self.db.execute("INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (session, sha256, path, flows, findings, error, time.time()))
 
     def close(self) -> None:
         self.commit()

@@ -37,7 +37,11 @@ def render(summary: Summary) -> str:
     head = (f"read {summary.files} file{'s' * (summary.files != 1)}, "
             f"{summary.flows} flows: {summary.findings} findings of {len(entities)} "
             f"kinds of personal data sent to {len(recipients)} recipients")
+    lines = [head]
+    if summary.skipped:
+        lines.append(f"{summary.skipped} capture{'s' * (summary.skipped != 1)} already analysed "
+                     "in this session skipped (--new-session analyzes them again)")
     return "\n".join([
-        head, "", entity_matrix(summary.by_entity_recipient, summary.parties), "",
+        *lines, "", entity_matrix(summary.by_entity_recipient, summary.parties), "",
         f"session {summary.session} stored in {summary.db}",
     ])

@@ -1,0 +1,153 @@
+"""Many captures: serial, local processes and a real Dask cluster agree."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trafficscope.batch import analyze_files
+from trafficscope.profile import load_profile
+from trafficscope.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = ROOT / "captures" / "sample.profile.toml"
+APP = "example.shoppingmall.android"
+N_CAPTURES = 6
+
+
+def _make_sample():  # type: ignore[no-untyped-def]
+    path = ROOT / "captures" / "make_sample.py"
+    spec = importlib.util.spec_from_file_location("make_sample", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("captures")
+    _make_sample().write_variants(d, N_CAPTURES)
+    (d / "broken.har").write_text('{"log": {"entries": [')  # truncated: reported, batch goes on
+    return d
+
+
+def _records(db: Path) -> list[tuple[object, ...]]:
+    """Findings without the session id, in a canonical order."""
+    with Store(db, create=False) as store:
+        recs = list(store.iter_findings())
+    rows = [tuple(json.dumps(v) if isinstance(v, list) else v
+                  for k, v in sorted(r.items()) if k != "session") for r in recs]
+    return sorted(rows, key=repr)
+
+
+def _flows(db: Path) -> list[tuple[object, ...]]:
+    con = sqlite3.connect(db)
+    return sorted(con.execute(
+        "SELECT flow_id, ts, host, url, domain, party, n_findings FROM flows"), key=repr)
+
+
+def _run(folder: Path, db: Path, **kw: object) -> tuple[int, int, int, list[str]]:
+    with Store(db) as store:
+        s = analyze_files([folder], store, profile=load_profile(PROFILE), app=APP,
+                          **kw)  # type: ignore[arg-type]
+    return s.files, s.flows, s.skipped, s.errors
+
+
+@pytest.fixture(scope="module")
+def serial(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("serial") / "s.db"
+    files, flows, skipped, errors = _run(folder, db)
+    assert files == N_CAPTURES + 1 and skipped == 0
+    assert len(errors) == 1 and "broken.har" in errors[0]
+    assert flows > N_CAPTURES * 10
+    return db
+
+
+def test_local_workers_give_the_serial_result(folder: Path, serial: Path, tmp_path: Path) -> None:
+    files, _, _, errors = _run(folder, tmp_path / "p.db", workers=2)
+    assert files == N_CAPTURES + 1
+    assert len(errors) == 1 and "broken.har" in errors[0]
+    assert _records(tmp_path / "p.db") == _records(serial)
+    assert _flows(tmp_path / "p.db") == _flows(serial)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, protocol="tcp") as c:
+        yield c.scheduler_address
+
+
+def test_dask_cluster_gives_the_serial_result(folder: Path, serial: Path, tmp_path: Path,
+                                              cluster: str) -> None:
+    assert cluster.startswith("tcp://127.0.0.1:")
+    db = tmp_path / "d.db"
+    r = subprocess.run(
+        [sys.executable, "-m", "trafficscope", "analyze", str(folder), "--profile",
+         str(PROFILE), "--app", APP, "--db", str(db), "--scheduler", cluster,
+         "--parquet", str(tmp_path / "pq")],
+        capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr  # the broken capture
+    errors = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(errors) == 1 and "broken.har" in errors[0] and "Traceback" not in r.stderr
+    assert _records(db) == _records(serial)
+    assert _flows(db) == _flows(serial)
+    # the Parquet dataset is partitioned by app and capture, and pandas reads it back
+    import pandas as pd
+
+    parts = sorted(p.relative_to(tmp_path / "pq").parts[:2]
+                   for p in (tmp_path / "pq").rglob("*.parquet"))
+    assert parts == [(f"app={APP}", f"capture=capture-{i:04d}.har") for i in range(N_CAPTURES)]
+    df = pd.read_parquet(tmp_path / "pq")
+    assert len(df) == len(_records(serial))
+    assert set(df["capture"].astype(str)) == {f"capture-{i:04d}.har" for i in range(N_CAPTURES)}
+
+
+def test_unreachable_scheduler_is_a_clear_error(folder: Path, tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "trafficscope", "analyze", str(folder), "--db",
+         str(tmp_path / "x.db"), "--scheduler", "tcp://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.stderr
+
+
+def test_rerun_skips_finished_captures_and_completes_the_rest(folder: Path, serial: Path,
+                                                              tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    _run(folder, db)
+    con = sqlite3.connect(db)
+    sessions = [s for (s,) in con.execute("SELECT id FROM sessions")]
+    # As if killed while capture 3 was being written: its capture row never committed,
+    # some of its flows did.
+    con.execute("DELETE FROM captures WHERE path LIKE '%capture-0003.har'")
+    con.commit()
+    files, _, skipped, _ = _run(folder, db)
+    # capture 3 again; the broken one was read as far as it goes: done too
+    assert (files, skipped) == (1, N_CAPTURES)
+    assert [s for (s,) in con.execute("SELECT id FROM sessions")] == sessions  # continued
+    assert _records(db) == _records(serial)  # nothing lost, nothing twice
+    assert _flows(db) == _flows(serial)
+    # A new capture in the folder: only it is read.
+    extra = folder.parent / "more"
+    extra.mkdir(exist_ok=True)
+    _make_sample().write_variants(extra, N_CAPTURES + 1)
+    (folder / "capture-new.har").write_bytes((extra / f"capture-{N_CAPTURES:04d}.har").read_bytes())
+    try:
+        files, _, skipped, _ = _run(folder, db)
+        assert (files, skipped) == (1, N_CAPTURES + 1)
+        files, _, skipped, _ = _run(folder, db, new_session=True)
+        assert (files, skipped) == (N_CAPTURES + 2, 0)
+    finally:
+        (folder / "capture-new.har").unlink()
