@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from . import __version__
@@ -81,7 +82,6 @@ class Analyzer:
         self.store = store
         self.profile = profile or Profile()
         self.app = app
-        self.scanner = Scanner(self.profile if self.profile else None)
         self.parties = PartyRules(app, first_party)
         if session is None:
             if store is None:
@@ -92,6 +92,11 @@ class Analyzer:
         self.session = session
         self._seen_ids: set[str] = set()
         self.summary = Summary(self.session, str(store.path) if store else "")
+
+    @cached_property
+    def scanner(self) -> Scanner:
+        """Compiled on first use: a batch that hands flows to workers never needs it."""
+        return Scanner(self.profile if self.profile else None)
 
     def reserve_ids(self, flow_ids: Iterable[str]) -> None:
         """Flow ids already stored in this session (a continued run)."""
