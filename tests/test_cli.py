@@ -78,24 +78,27 @@ def test_analyze_writes_records_field_by_field(capture: Path) -> None:
     records = [json.loads(line) for line in (d / "out.jsonl").read_text().splitlines()]
     session = sqlite3.connect(d / "s.db").execute("SELECT id FROM sessions").fetchone()[0]
     common = {"session": session, "source": "har", "app": "example.shop.app",
-              "kind": "http", "owner": None, "category": None, "country": None,
+              "kind": "http", "owner": None, "country": None,  # documentation addresses
               "match": "known", "confidence": 1.0}
     expected = [
         {**common, "ts": 1763899200.0, "method": "GET",
          "url": "https://t.tracker-example.net/collect", "host": "t.tracker-example.net",
          "server_ip": "198.51.100.7", "domain": "tracker-example.net", "party": "third",
+         "category": None,
          "pii_type": "IMEI", "location": "query", "key": "imei", "encoding": [],
          "value_masked": mask("490154203237518"), "value_sha256": sha("490154203237518")},
         {**common, "ts": 1763899201.5, "method": "POST",
          "url": "https://api.shop.example/v1/u/" + mask("jane.doe.test@example.org")
          + "/profile", "host": "api.shop.example", "server_ip": "203.0.113.10",
-         "domain": "shop.example", "party": "first", "pii_type": "EMAIL",
+         "domain": "shop.example", "party": "first", "category": "first-party-api",
+         "pii_type": "EMAIL",
          "location": "path", "key": "2", "encoding": ["percent"],
          "value_masked": mask("jane.doe.test@example.org"),
          "value_sha256": sha("jane.doe.test@example.org")},
         {**common, "ts": 1763899202.0, "method": "POST", "url": "https://bid.adsexample.com/bid",
          "host": "bid.adsexample.com", "server_ip": None, "domain": "adsexample.com",
-         "party": "third", "pii_type": "AD_ID", "location": "body", "key": "device.ifa",
+         "party": "third", "category": None,
+         "pii_type": "AD_ID", "location": "body", "key": "device.ifa",
          "encoding": ["json"], "value_masked": mask("38400000-8cf0-11bd-b23e-10b96e40000d"),
          "value_sha256": sha("38400000-8cf0-11bd-b23e-10b96e40000d")},
     ]

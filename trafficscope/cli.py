@@ -21,6 +21,7 @@ def _err(msg: str) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from .attribution import build_attributor
     from .export import jsonl_line, private_text_file
     from .pipeline import analyze_files
     from .profile import load_profile
@@ -28,6 +29,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .summary import render
 
     profile = load_profile(args.profile) if args.profile else None
+    attribution = build_attributor(args.app, args.first_party, owner_files=args.owners,
+                                   geoip=args.geoip)
     to_stdout = args.jsonl == "-"
     with Store(args.db) as store:
         if args.jsonl:
@@ -36,11 +39,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     args.inputs, store, profile=profile, app=args.app,
                     first_party=args.first_party,
                     on_finding=lambda f: print(jsonl_line(f.to_record()), file=out),
-                    progress=sys.stderr.isatty())
+                    progress=sys.stderr.isatty(), attribution=attribution)
         else:
             summary = analyze_files(args.inputs, store, profile=profile, app=args.app,
                                     first_party=args.first_party,
-                                    progress=sys.stderr.isatty())
+                                    progress=sys.stderr.isatty(), attribution=attribution)
     print(render(summary), file=sys.stderr if to_stdout else sys.stdout)
     for message in summary.errors:
         _err(message)
@@ -107,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--app", metavar="ID", help="app id (package name) the traffic belongs to")
     a.add_argument("--first-party", metavar="DOMAIN", nargs="+", default=[],
                    help="domains run by the app's own organisation")
+    a.add_argument("--owners", metavar="FILE", action="append", default=[],
+                   help="owner list to add to the bundled one (repeatable; later wins): "
+                        "DuckDuckGo Tracker Radar/TDS JSON, Disconnect services.json, "
+                        "Exodus trackers JSON or an owners CSV")
+    a.add_argument("--geoip", metavar="FILE.mmdb",
+                   help="MaxMind or DB-IP country/city database to use instead of the "
+                        "bundled GeoLite2 Country data")
     a.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
                    help=f"session store (default: {DEFAULT_DB})")
     a.add_argument("--jsonl", metavar="FILE",
