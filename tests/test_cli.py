@@ -223,3 +223,53 @@ def test_demo(tmp_path: Path) -> None:
     assert any("gzip" in e for e in encodings) and any("br" in e for e in encodings)
     assert any("zstd" in e for e in encodings) and any("multipart" in e for e in encodings)
     assert "umeng.com (third)" in r.stdout and "stored in" in r.stdout
+    # who received it: owners, categories and countries, in the records and the summary
+    by_host = {x["host"]: (x["owner"], x["category"], x["party"], x["country"]) for x in records}
+    assert by_host["ulogs.umeng.com"] == ("Alibaba", "analytics", "third", "CN")
+    assert by_host["android.bugly.qq.com"] == ("Tencent", "crash-reporting", "third", "CN")
+    assert by_host["api-access.pangolin-sdk-toutiao.com"] == (
+        "ByteDance", "advertising", "third", "CN")
+    assert by_host["graph.facebook.com"] == ("Meta", "social", "third", "US")
+    assert by_host["app-measurement.com"] == ("Google", "analytics", "third", "US")
+    assert by_host["api.shoppingmall.example"] == (None, "first-party-api", "first", None)
+    rows = {line.split(" (")[0]: line for line in r.stdout.splitlines() if " (" in line}
+    assert "umeng.com (third) — Alibaba (CN, analytics)" in rows["umeng.com"]
+    assert rows["umeng.com"].rstrip().endswith("CN")            # servers column
+    assert "facebook.com (third) — Meta (US, social)" in rows["facebook.com"]
+    assert rows["facebook.com"].rstrip().endswith("US")
+    assert "shoppingmall.example (first) — first-party-api" in rows["shoppingmall.example"]
+    assert rows["shoppingmall.example"].rstrip().endswith("-")  # TEST-NET: no country
+    assert "server countries from GeoLite2-Country (MaxMind" in r.stdout
+    flows = sqlite3.connect(out / "trafficscope.db").execute(
+        "SELECT host, owner, country FROM flows WHERE host LIKE 'img.%'").fetchall()
+    assert flows and all(f[1:] == (None, None) for f in flows)   # destination-only rows too
+
+
+def test_analyze_with_owner_lists_and_geoip(capture: Path) -> None:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    d = capture.parent
+    (d / "tds.json").write_text(json.dumps({"trackers": {"tracker-example.net": {
+        "domain": "tracker-example.net", "owner": {"name": "Tracker Example Inc",
+                                                   "displayName": "Tracker Example"},
+        "categories": ["Advertising"]}}, "entities": {}}))
+    w = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-Country")
+    w.insert_network(IPSet(["198.51.100.0/24"]), {"country": {"iso_code": "NL"}})
+    w.to_db_file(str(d / "mine.mmdb"))
+    r = run("analyze", str(capture), "--profile", "phone.toml", "--app", "example.shop.app",
+            "--owners", "tds.json", "--geoip", "mine.mmdb", "--db", "s.db", "--jsonl", "-",
+            cwd=d)
+    assert r.returncode == 0, r.stderr
+    first = json.loads(r.stdout.splitlines()[0])
+    # 198.51.100.7 is a documentation address: no country even though the file has one
+    assert (first["owner"], first["category"], first["country"]) == (
+        "Tracker Example", "advertising", None)
+    assert "tracker-example.net (third) — Tracker Example (advertising)" in r.stderr
+    assert "server countries from GeoIP2-Country" in r.stderr
+    (d / "junk.json").write_text('{"hello": 1}')
+    _one_error_line(run("analyze", str(capture), "--owners", "junk.json", "--db", "t.db",
+                        cwd=d), "junk.json", "not a known owner list")
+    (d / "junk.mmdb").write_bytes(b"\0" * 64)
+    _one_error_line(run("analyze", str(capture), "--geoip", "junk.mmdb", "--db", "t.db",
+                        cwd=d), "junk.mmdb", "MaxMind DB")
