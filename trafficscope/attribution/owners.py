@@ -120,6 +120,10 @@ class OwnerDB:
         """Country of `organisation` as some row of this database states it."""
         return self._countries.get(org_key(organisation))
 
+    def rows(self) -> tuple[Owner, ...]:
+        """The suffix rows (pattern rows are not included)."""
+        return tuple(self._rows.values())
+
     def organisations(self) -> frozenset[str]:
         return frozenset(r.organisation for r in self._rows.values())
 
