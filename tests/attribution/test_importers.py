@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trafficscope.attribution import build_attributor, load_owner_file
 from trafficscope.attribution.importers import map_category, signature_parts
@@ -142,9 +144,17 @@ def test_owners_csv_and_later_files_win(tmp_path: Path) -> None:
     ('{"trackers": {"1": {"name": "x", "network_signature": ""}}}', "names no domain"),
     ("domain,organisation\n,Nobody\n", "row 2"),
     ("[" * 100_000 + "]" * 100_000, "invalid JSON"),      # deep nesting stays a ReadError
+    ('{"trackers": {"1": {"name": "x", "network_signature": "a.example", "categories": 5}},'
+     ' "z": 1}', None),                                   # odd types are ignored, not fatal
+    ('{"trackers": {"a.example": {"owner": {"name": 1}, "categories": 5}}}', "names no domain"),
+    ('{"name": "Org", "properties": 7}', "not a known owner list"),
+    ('{"entities": {"Org": {"domains": 3}}, "domains": {}}', "names no domain"),
 ])
-def test_bad_files_are_read_errors(tmp_path: Path, content: str, reason: str) -> None:
+def test_bad_files_are_read_errors(tmp_path: Path, content: str, reason: str | None) -> None:
     p = write(tmp_path, "list.json", content)
+    if reason is None:
+        assert load_owner_file(p)[1][0].domain == "a.example"
+        return
     with pytest.raises(ReadError, match=reason) as e:
         load_owner_file(p)
     assert str(p) in str(e.value)
@@ -173,3 +183,27 @@ def test_map_category() -> None:
     assert map_category(["Analytics", "Advertisement"]) == "advertising"
     assert map_category(["Crash reporting"]) == "crash-reporting"
     assert map_category(["Something else"]) is None
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["trackers", "entities", "domains", "categories",
+                                       "domain", "owner", "name", "displayName",
+                                       "properties", "network_signature", "x"]) | st.text(
+                          max_size=6), inner, max_size=4),
+    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(obj=_json)
+def test_any_json_gives_rows_or_a_read_error(tmp_path: Path, obj: object) -> None:
+    p = write(tmp_path, "fuzz.json", json.dumps(obj))
+    try:
+        fmt, rows, _patterns = load_owner_file(p)
+    except ReadError as e:
+        assert str(p) in str(e)
+        return
+    assert fmt in ("exodus", "tds", "radar-domain", "radar-entity", "disconnect")
+    assert all(r.domain and r.organisation for r in rows)

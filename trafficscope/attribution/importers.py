@@ -73,6 +73,11 @@ def _name(owner: object) -> str | None:
     return None
 
 
+def _strings(value: object) -> list[str]:
+    """The strings of a JSON list (anything else: none)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _domain(text: object) -> str | None:
     if not isinstance(text, str):
         return None
@@ -99,7 +104,7 @@ def _parse_tds(obj: Any, src: str) -> Parsed:
         if not isinstance(entity, Mapping):
             continue
         org = _name(entity) or str(key)
-        for d in entity.get("domains") or entity.get("properties") or ():
+        for d in _strings(entity.get("domains")) or _strings(entity.get("properties")):
             if (dom := _domain(d)) is not None:
                 rows[dom] = Owner(dom, org, None, None, f"{src} entity {key}")
     trackers = obj.get("trackers") if isinstance(obj.get("trackers"), Mapping) else {}
@@ -110,8 +115,7 @@ def _parse_tds(obj: Any, src: str) -> Parsed:
         owner = _name(tracker.get("owner"))
         if dom is None or owner is None:
             continue
-        cats = tracker.get("categories") or ()
-        rows[dom] = Owner(dom, owner, map_category(c for c in cats if isinstance(c, str)),
+        rows[dom] = Owner(dom, owner, map_category(_strings(tracker.get("categories"))),
                           None, f"{src} tracker")
     return list(rows.values()), []
 
@@ -152,7 +156,7 @@ def _parse_disconnect(obj: Any, src: str) -> Parsed:
                 for homepage, domains in sites.items():
                     if not isinstance(domains, list):
                         continue  # flags such as "performance": "true"
-                    for d in domains:
+                    for d in _strings(domains):
                         if (dom := _domain(d)) is None:
                             continue
                         old = rows.get(dom)
@@ -201,8 +205,7 @@ def _parse_exodus(obj: Any, src: str) -> Parsed:
         if not isinstance(tracker, Mapping):
             continue
         name = _name(tracker) or f"Exodus tracker {key}"
-        cats = [c for c in tracker.get("categories") or () if isinstance(c, str)]
-        cat = map_category(cats)
+        cat = map_category(_strings(tracker.get("categories")))
         signature = tracker.get("network_signature")
         if not isinstance(signature, str) or not signature.strip():
             continue
