@@ -54,3 +54,5 @@ def test_same_attribution_on_findings_and_destination_only_flows(tmp_path) -> No
     assert s.recipients["umeng.com"].owner == "Alibaba"
     assert s.server_countries == {"umeng.com": {"CN"}}
     assert s.geoip is not None and "GeoLite2-Country" in s.geoip[0]
+    with Store(tmp_path / "s.db") as store:
+        assert store.session_geoip() == s.geoip     # kept with the session, for reports

@@ -157,6 +157,7 @@ def test_schema_1_store_is_read_as_it_is_and_migrated_when_written(tmp_path: Pat
     _v1_store(db)
     # reading does not change the file
     flows = trafficscope.open(db).flows("s1")
+    assert trafficscope.open(db).session_geoip("s1") is None    # no geoip column yet
     assert list(flows["host"]) == ["ulogs.umeng.com"]
     assert flows.iloc[0]["owner"] is None and flows.iloc[0]["country"] is None
     con = sqlite3.connect(db)
@@ -175,11 +176,14 @@ def test_schema_1_store_is_read_as_it_is_and_migrated_when_written(tmp_path: Pat
     assert rows == [("f0", "umeng.com", None, None, None),
                     ("f1", "umeng.com", "Alibaba", "analytics", "CN")]
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT geoip FROM sessions WHERE id='s1'").fetchone() == (None,)
+    assert trafficscope.open(db).session_geoip("s1") is None
     # a fresh store has the same column layout as a migrated one
     with Store(tmp_path / "new.db"):
         pass
     new = sqlite3.connect(tmp_path / "new.db")
-    assert ([r[1] for r in con.execute("PRAGMA table_info(flows)")]
-            == [r[1] for r in new.execute("PRAGMA table_info(flows)")])
+    for table in ("sessions", "flows", "findings"):
+        assert ([r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+                == [r[1] for r in new.execute(f"PRAGMA table_info({table})")]), table
     # migrating again changes nothing
     assert migrate(con) == SCHEMA_VERSION

@@ -91,14 +91,13 @@ class Analyzer:
         self.scanner = Scanner(self.profile if self.profile else None)
         self.attribution = attribution or build_attributor(app, first_party)
         self.parties = self.attribution  # .party(host), as PartyRules had
+        db = self.attribution.geoip
+        geoip = (db.name, db.date) if db is not None else None
         self.session = session or store.new_session(
             source=source, app=app, profile_keys=self.profile.keys_used,
-            inputs=list(inputs), tool_version=__version__)
+            inputs=list(inputs), tool_version=__version__, geoip=geoip)
         self._seen_ids: set[str] = set()
-        self.summary = Summary(self.session, str(store.path))
-        geoip = self.attribution.geoip
-        if geoip is not None:
-            self.summary.geoip = (geoip.name, geoip.date)
+        self.summary = Summary(self.session, str(store.path), geoip=geoip)
 
     def _unique_id(self, flow_id: str) -> str:
         fid, n = flow_id, 1

@@ -22,7 +22,8 @@ from .model import FINDING_FIELDS, Finding, Flow
 if TYPE_CHECKING:
     import pandas as pd
 
-#: 1: first release. 2: flows gain owner, category, country (attribution).
+#: 1: first release. 2: flows gain owner, category, country; sessions gain geoip
+#: (the GeoIP database a session's countries came from).
 SCHEMA_VERSION = 2
 
 _SCHEMA = """
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     app TEXT,
     tool_version TEXT NOT NULL,
     profile_keys TEXT NOT NULL,   -- JSON list of profile keys used, never values
-    inputs TEXT NOT NULL          -- JSON list of input paths
+    inputs TEXT NOT NULL,         -- JSON list of input paths
+    geoip TEXT                    -- schema 2: JSON [name, date] of the GeoIP database
 );
 CREATE TABLE IF NOT EXISTS flows (
     session TEXT NOT NULL REFERENCES sessions(id),
@@ -99,6 +101,7 @@ _FLOW_COLUMNS = (
 #: Columns added after schema 1, by table: (version, table, column, type).
 #: Added at the end of the table, so old and new files have the same layout.
 _ADDED_COLUMNS = (
+    (2, "sessions", "geoip", "TEXT"),
     (2, "flows", "owner", "TEXT"),
     (2, "flows", "category", "TEXT"),
     (2, "flows", "country", "TEXT"),
@@ -184,13 +187,28 @@ class Store:
     # -- writing -----------------------------------------------------------
     def new_session(self, *, source: str, app: str | None, profile_keys: Iterable[str],
                     inputs: Iterable[str], tool_version: str,
-                    session_id: str | None = None) -> str:
+                    session_id: str | None = None,
+                    geoip: tuple[str, str] | None = None) -> str:
         sid = session_id or new_session_id()
         self.db.execute(
-            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, created, source, app, tool_version, profile_keys, "
+            "inputs, geoip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (sid, time.time(), source, app, tool_version,
-             json.dumps(list(profile_keys)), json.dumps(list(inputs))))
+             json.dumps(list(profile_keys)), json.dumps(list(inputs)),
+             json.dumps(list(geoip)) if geoip else None))
         return sid
+
+    def session_geoip(self, session: str | None = None) -> tuple[str, str] | None:
+        """(name, date) of the GeoIP database the session's countries came from."""
+        sid = self.resolve_session(session)
+        try:
+            row = self.db.execute("SELECT geoip FROM sessions WHERE id=?", (sid,)).fetchone()
+        except sqlite3.OperationalError:  # a schema-1 file read as it is
+            return None
+        if not row or not row[0]:
+            return None
+        name, date = json.loads(row[0])
+        return str(name), str(date)
 
     def begin(self) -> None:
         if not self._in_tx:
