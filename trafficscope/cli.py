@@ -37,7 +37,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         out = stack.enter_context(private_text_file(args.jsonl)) if args.jsonl else None
         summary = analyze_files(
             args.inputs, store, profile=profile, app=args.app, first_party=args.first_party,
-            workers=args.workers, scheduler=args.scheduler, new_session=args.new_session,
+            owner_files=args.owners, geoip=args.geoip, workers=args.workers,
+            scheduler=args.scheduler, new_session=args.new_session,
             on_finding=(lambda f: print(jsonl_line(f.to_record()), file=out)) if out else None,
             progress=sys.stderr.isatty())
         if args.parquet:
@@ -110,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--app", metavar="ID", help="app id (package name) the traffic belongs to")
     a.add_argument("--first-party", metavar="DOMAIN", nargs="+", default=[],
                    help="domains run by the app's own organisation")
+    a.add_argument("--owners", metavar="FILE", action="append", default=[],
+                   help="owner list to add to the bundled one (repeatable; later wins): "
+                        "DuckDuckGo Tracker Radar/TDS JSON, Disconnect services.json, "
+                        "Exodus trackers JSON or an owners CSV")
+    a.add_argument("--geoip", metavar="FILE.mmdb",
+                   help="MaxMind or DB-IP country/city database to use instead of the "
+                        "bundled GeoLite2 Country data")
     a.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
                    help=f"session store (default: {DEFAULT_DB})")
     a.add_argument("--jsonl", metavar="FILE",

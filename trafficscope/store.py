@@ -22,7 +22,9 @@ from .model import FINDING_FIELDS, Finding, Flow
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+#: 1: first release. 2: flows gain owner, category, country; sessions gain geoip
+#: (the GeoIP database a session's countries came from).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,7 +35,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     app TEXT,
     tool_version TEXT NOT NULL,
     profile_keys TEXT NOT NULL,   -- JSON list of profile keys used, never values
-    inputs TEXT NOT NULL          -- JSON list of input paths
+    inputs TEXT NOT NULL,         -- JSON list of input paths
+    geoip TEXT                    -- schema 2: JSON [name, date] of the GeoIP database
 );
 CREATE TABLE IF NOT EXISTS flows (
     session TEXT NOT NULL REFERENCES sessions(id),
@@ -56,6 +59,9 @@ CREATE TABLE IF NOT EXISTS flows (
     input_file TEXT,
     notes TEXT NOT NULL,          -- JSON list
     n_findings INTEGER NOT NULL,
+    owner TEXT,                   -- schema 2: same attribution as findings
+    category TEXT,
+    country TEXT,
     PRIMARY KEY (session, flow_id)
 );
 CREATE TABLE IF NOT EXISTS findings (
@@ -105,8 +111,36 @@ CREATE TABLE IF NOT EXISTS captures (
 _FLOW_COLUMNS = (
     "session", "flow_id", "ts", "ts_end", "source", "kind", "app", "method", "url", "host",
     "server_ip", "server_port", "domain", "party", "status", "bytes_out", "bytes_in",
-    "input_file", "notes", "n_findings",
+    "input_file", "notes", "n_findings", "owner", "category", "country",
 )
+
+#: Columns added after schema 1, by table: (version, table, column, type).
+#: Added at the end of the table, so old and new files have the same layout.
+_ADDED_COLUMNS = (
+    (2, "sessions", "geoip", "TEXT"),
+    (2, "flows", "owner", "TEXT"),
+    (2, "flows", "category", "TEXT"),
+    (2, "flows", "country", "TEXT"),
+)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring a store written by an older trafficscope to SCHEMA_VERSION.
+
+    Only adds what is missing (nullable columns), so it is safe to run on any
+    file and old rows stay as they were (new columns NULL). Returns the
+    version the file had.
+    """
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    old = int(row[0]) if row else SCHEMA_VERSION
+    if old >= SCHEMA_VERSION:
+        return old
+    for _version, table, column, ctype in _ADDED_COLUMNS:
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ctype}")
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+    return old
 
 
 def _create_private(path: Path) -> None:
@@ -149,6 +183,8 @@ class Store:
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             self._check_schema()
+            if create:
+                migrate(self.db)
         except sqlite3.DatabaseError as e:
             raise ReadError(self.path, f"not a trafficscope database ({e})") from None
         self._in_tx = False
@@ -167,13 +203,28 @@ class Store:
     # -- writing -----------------------------------------------------------
     def new_session(self, *, source: str, app: str | None, profile_keys: Iterable[str],
                     inputs: Iterable[str], tool_version: str,
-                    session_id: str | None = None) -> str:
+                    session_id: str | None = None,
+                    geoip: tuple[str, str] | None = None) -> str:
         sid = session_id or new_session_id()
         self.db.execute(
-            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, created, source, app, tool_version, profile_keys, "
+            "inputs, geoip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (sid, time.time(), source, app, tool_version,
-             json.dumps(list(profile_keys)), json.dumps(list(inputs))))
+             json.dumps(list(profile_keys)), json.dumps(list(inputs)),
+             json.dumps(list(geoip)) if geoip else None))
         return sid
+
+    def session_geoip(self, session: str | None = None) -> tuple[str, str] | None:
+        """(name, date) of the GeoIP database the session's countries came from."""
+        sid = self.resolve_session(session)
+        try:
+            row = self.db.execute("SELECT geoip FROM sessions WHERE id=?", (sid,)).fetchone()
+        except sqlite3.OperationalError:  # a schema-1 file read as it is
+            return None
+        if not row or not row[0]:
+            return None
+        name, date = json.loads(row[0])
+        return str(name), str(date)
 
     def begin(self) -> None:
         if not self._in_tx:
@@ -186,16 +237,18 @@ class Store:
             self._in_tx = False
 
     def add_flow(self, session: str, flow: Flow, *, url: str | None, domain: str, party: str,
-                 findings: Iterable[Finding]) -> None:
+                 findings: Iterable[Finding], owner: str | None = None,
+                 category: str | None = None, country: str | None = None) -> None:
         """Add one flow and its findings (inside the current transaction)."""
         self.begin()
         rows = [_finding_row(f) for f in findings]
         self.db.execute(
-            f"INSERT OR REPLACE INTO flows VALUES ({', '.join('?' * len(_FLOW_COLUMNS))})",
+            f"INSERT OR REPLACE INTO flows ({', '.join(_FLOW_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_FLOW_COLUMNS))})",
             (session, flow.flow_id, flow.ts, flow.ts_end, flow.source, flow.kind, flow.app,
              flow.method, url, flow.host, flow.server_ip, flow.server_port, domain, party,
              flow.status, flow.bytes_out, flow.bytes_in, flow.input_file,
-             json.dumps(list(flow.notes)), len(rows)))
+             json.dumps(list(flow.notes)), len(rows), owner, category, country))
         if rows:
             self.db.executemany(
                 f"INSERT INTO findings VALUES ({', '.join('?' * len(FINDING_FIELDS))})", rows)
@@ -297,6 +350,9 @@ class Store:
         df = pd.read_sql_query("SELECT * FROM flows WHERE session=? ORDER BY ts",
                                self.db, params=(sid,))
         df["notes"] = df["notes"].map(json.loads)
+        for column in ("owner", "category", "country"):  # a schema-1 file read as it is
+            if column not in df:
+                df[column] = None
         return df
 
 
