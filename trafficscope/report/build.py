@@ -146,7 +146,7 @@ def write_report(store: Store, out_dir: str | os.PathLike[str], *, session: str 
         "charts": chart_list,
         "findings": facts.finding_rows(findings, start, reveal),
         "has_country": bool(not findings.empty and findings["country"].notna().any()),
-        "quiet": facts.quiet_flows(flows, start),
+        "quiet": facts.quiet_flows(flows, start, reveal),
         "meta": facts.metadata(row, flows, _meta(store), __version__),
         "marks": [{"clock": facts.clock(float(t) - start), "name": str(n)}
                   for t, n in zip(mk["ts"], mk["name"], strict=True)],
@@ -158,7 +158,8 @@ def write_report(store: Store, out_dir: str | os.PathLike[str], *, session: str 
     _write_private(index, render_page(context, data))
     records = list(store.iter_findings(sid))
     if not reveal:
-        records = [{**r, "value_masked": facts.hidden(str(r["value_masked"]))} for r in records]
+        records = [{**r, "value_masked": facts.hidden(str(r["value_masked"])),
+                    "url": facts.hide_in_url(r["url"] or "") or None} for r in records]
     export(records, "csv", str(out / "findings.csv"))
     log.info("report of session %s: %d findings, %d flows, %d charts", sid, len(findings),
              len(flows), len(chart_list))

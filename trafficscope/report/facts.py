@@ -108,6 +108,11 @@ def hidden(value: str) -> str:
     return "•" * min(len(value), 8)
 
 
+def hide_in_url(url: str) -> str:
+    """`url` with every path segment that held a (partly masked) value fully hidden."""
+    return "/".join("••••" if "**" in seg else seg for seg in url.split("/"))
+
+
 def finding_rows(findings: pd.DataFrame, start: float, reveal: bool) -> list[dict[str, Any]]:
     """Rows of the findings table; values fully hidden unless `reveal`."""
     rows = []
@@ -118,7 +123,8 @@ def finding_rows(findings: pd.DataFrame, start: float, reveal: bool) -> list[dic
             "when": utc(rec["ts"]), "entity": rec["pii_type"],
             "entity_label": entity_label(str(rec["pii_type"])), "recipient": r,
             "party": rec["party"], "country": rec.get("country") or "",
-            "host": rec["host"], "url": rec.get("url") or "", "location": rec["location"],
+            "host": rec["host"], "location": rec["location"],
+            "url": (rec.get("url") or "") if reveal else hide_in_url(rec.get("url") or ""),
             "key": rec.get("key") or "", "encoding": " › ".join(enc) if enc else "plain",
             "value": rec["value_masked"] if reveal else hidden(str(rec["value_masked"])),
             "hash": rec["value_sha256"] if reveal else str(rec["value_sha256"])[:10],
@@ -127,7 +133,7 @@ def finding_rows(findings: pd.DataFrame, start: float, reveal: bool) -> list[dic
     return rows
 
 
-def quiet_flows(flows: pd.DataFrame, start: float) -> list[dict[str, Any]]:
+def quiet_flows(flows: pd.DataFrame, start: float, reveal: bool) -> list[dict[str, Any]]:
     """Flows that carried no finding: where the phone connected, not what it sent."""
     if flows.empty:
         return []
@@ -137,7 +143,7 @@ def quiet_flows(flows: pd.DataFrame, start: float) -> list[dict[str, Any]]:
         "when": utc(f["ts"]), "host": f["host"], "ip": f["server_ip"] or "",
         "port": "" if pd.isna(f["server_port"]) else int(f["server_port"]),
         "bytes_out": int(f["bytes_out"]), "bytes_in": int(f["bytes_in"]),
-        "kind": f["kind"], "url": f["url"] or "",
+        "kind": f["kind"], "url": (f["url"] or "") if reveal else hide_in_url(f["url"] or ""),
     } for f in quiet.to_dict("records")]
 
 
