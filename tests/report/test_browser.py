@@ -236,3 +236,15 @@ def test_print_layout(tmp_path: Path, visit: Any) -> None:
     pdf = v.page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 4
     assert v.problems == []
+
+
+def test_report_of_real_captures(corpus_dir: Path, tmp_path: Path, visit: Any) -> None:
+    """Public mitmproxy/HAR test captures (some broken on purpose) give a clean report."""
+    r = run("analyze", str(corpus_dir / "mitmproxy"), "--db", "c.db", cwd=tmp_path)
+    assert r.returncode in (0, 1) and "Traceback" not in r.stderr
+    r = run("report", "--db", "c.db", "-o", "rep", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    v = visit(tmp_path / "rep" / "index.html")
+    assert_inert(v)
+    n_flows = sqlite3.connect(tmp_path / "c.db").execute("SELECT count(*) FROM flows").fetchone()
+    assert f"in {n_flows[0]} requests" in v.page.inner_text("#headline")

@@ -104,3 +104,12 @@ def test_nothing_to_draw() -> None:
                charts.chart_timeline, charts.chart_countries, charts.chart_encodings):
         assert fn(empty) is None
     assert charts.chart_compare(empty, empty, ("a", "b")) is None
+
+
+def test_many_recipients_share_one_row() -> None:
+    df = frame(*(finding(domain=f"d{i:02d}.example", ts=float(i)) for i in range(45)))
+    rows = charts.top_recipients(df, limit=30)
+    assert rows.nunique() == 30
+    assert (rows == "16 other organisations").sum() == 16
+    fig = charts.chart_entities_by_recipient(df)
+    assert fig is not None and len(fig.axes[0].get_yticklabels()) == 30

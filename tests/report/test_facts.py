@@ -73,3 +73,12 @@ def test_clock_and_metadata_never_show_profile_values() -> None:
     assert meta["Database: geoip_date"] == "2026-11-01"
     assert "Database: schema_version" not in meta
     assert meta["Traffic captured"].endswith("(1:00)")
+
+
+def test_headline_without_an_app_id() -> None:
+    df = IMEI_4_ORGS.assign(party="unknown", app=None)
+    app = facts.app_name(df, pd.DataFrame({"app": [None]}), None)
+    assert app == "the app"
+    assert facts.headline(app, df, pd.DataFrame({"ts": [1.0]})) == (
+        "The app sent 2 kinds of personal data to 5 organisations, first or third party not "
+        "known (no app id given), in 1 request.")

@@ -159,7 +159,7 @@ def write_report(store: Store, out_dir: str | os.PathLike[str], *, session: str 
     records = list(store.iter_findings(sid))
     if not reveal:
         records = [{**r, "value_masked": facts.hidden(str(r["value_masked"])),
-                    "url": facts.hide_in_url(r["url"] or "") or None} for r in records]
+                    "url": facts.hide_in_url(facts.text(r["url"])) or None} for r in records]
     export(records, "csv", str(out / "findings.csv"))
     log.info("report of session %s: %d findings, %d flows, %d charts", sid, len(findings),
              len(flows), len(chart_list))

@@ -35,6 +35,8 @@ from .palette import GRID, INK, MUTED, entity_colour, entity_label, entity_order
 
 #: Chart names in report order; each is a `chart_<name>` function below.
 CHARTS = ("flow", "entities_by_recipient", "recipients", "timeline", "countries", "encodings")
+#: Recipients drawn one by one; the rest share one row ("N other organisations").
+MAX_ROWS = 30
 
 _RC: Any = {
     "font.family": "DejaVu Sans", "font.size": 9, "axes.edgecolor": GRID,
@@ -60,6 +62,16 @@ def recipients(findings: pd.DataFrame) -> pd.Series:
     return owner.where(owner.notna() & (owner.astype(str) != ""), findings["domain"]).astype(str)
 
 
+def top_recipients(findings: pd.DataFrame, limit: int = MAX_ROWS) -> pd.Series:
+    """`recipients`, with all but the `limit - 1` most frequent grouped as "N others"."""
+    r = recipients(findings)
+    counts = r.value_counts()
+    if len(counts) <= limit:
+        return r
+    keep = set(counts.index[: limit - 1])
+    return r.where(r.isin(keep), f"{len(counts) - len(keep)} other organisations")
+
+
 def _figure(width: float, height: float) -> Figure:
     with plt.rc_context(_RC):
         fig = plt.figure(figsize=(width, height), dpi=100)
@@ -75,12 +87,12 @@ def chart_entities_by_recipient(findings: pd.DataFrame) -> Figure | None:
     """Heatmap: recipients as rows, entities as columns, finding counts in cells."""
     if findings.empty:
         return None
-    table = pd.crosstab(recipients(findings), findings["pii_type"])
+    table = pd.crosstab(top_recipients(findings), findings["pii_type"])
     table = table[entity_order(table.columns)]
     table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    party = findings.assign(r=recipients(findings)).groupby("r")["party"].first()
+    party = findings.assign(r=top_recipients(findings)).groupby("r")["party"].first()
     with plt.rc_context(_RC):
-        fig = _figure(2.6 + 0.55 * len(table.columns), 1.3 + 0.34 * len(table))
+        fig = _figure(max(6.0, 2.6 + 0.55 * len(table.columns)), 1.3 + 0.34 * len(table))
         ax = fig.add_subplot()
         peak = max(int(table.values.max()), 1)
         for i, rec in enumerate(table.index):
@@ -112,11 +124,11 @@ def chart_recipients(findings: pd.DataFrame) -> Figure | None:
     """Bars: kinds of personal data per recipient, grouped by party, stacked by entity."""
     if findings.empty:
         return None
-    df = findings.assign(r=recipients(findings))
+    df = findings.assign(r=top_recipients(findings))
     kinds = df.drop_duplicates(["r", "pii_type"])
     order = (kinds.groupby("r").agg(n=("pii_type", "size"), party=("party", "first"))
              .assign(third=lambda t: t["party"] != "third")
-             .sort_values(["third", "n"], ascending=[True, True], kind="stable"))
+             .sort_values(["third", "n"], ascending=[True, False], kind="stable"))
     with plt.rc_context(_RC):
         fig = _figure(8.0, 1.2 + 0.34 * len(order))
         ax = fig.add_subplot()
@@ -129,6 +141,7 @@ def chart_recipients(findings: pd.DataFrame) -> Figure | None:
                                                              strict=True)])
         for tick, p in zip(ax.get_yticklabels(), order["party"], strict=True):
             tick.set_color(party_colour(str(p)))
+        ax.invert_yaxis()
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("kinds of personal data received")
         ax.grid(axis="x", color=GRID, linewidth=0.6)
@@ -170,7 +183,7 @@ def chart_flow(findings: pd.DataFrame) -> Figure | None:
     """Sankey-style flow: app -> recipient organisation -> entity, widths = findings."""
     if findings.empty:
         return None
-    df = findings.assign(r=recipients(findings),
+    df = findings.assign(r=top_recipients(findings),
                          a=findings["app"].fillna("the app").astype(str))
     apps = {str(k): int(n) for k, n in df["a"].value_counts().items()}
     orgs = {str(k): int(n) for k, n in df["r"].value_counts().items()}
@@ -246,7 +259,7 @@ def chart_timeline(findings: pd.DataFrame, marks: pd.DataFrame | None = None,
     if findings.empty:
         return None
     t0 = float(start if start is not None else findings["ts"].min())
-    df = findings.assign(r=recipients(findings), t=findings["ts"].astype(float) - t0)
+    df = findings.assign(r=top_recipients(findings), t=findings["ts"].astype(float) - t0)
     rows = list(df.groupby("r")["t"].min().sort_values(kind="stable").index)
     y = {r: i for i, r in enumerate(rows)}
     with plt.rc_context(_RC):

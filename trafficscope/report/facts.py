@@ -63,10 +63,11 @@ def app_name(findings: pd.DataFrame, flows: pd.DataFrame, session_app: str | Non
     for df in (findings, flows):
         if "app" in df and df["app"].notna().any():
             return str(df["app"].dropna().iloc[0])
-    return session_app or "The app"
+    return session_app or "the app"
 
 
 def headline(app: str, findings: pd.DataFrame, flows: pd.DataFrame) -> str:
+    """The report's first sentence."""
     if flows.empty and findings.empty:
         return ("This session holds no traffic: no requests were recorded, so there is "
                 "nothing to report.")
@@ -76,9 +77,12 @@ def headline(app: str, findings: pd.DataFrame, flows: pd.DataFrame) -> str:
     orgs = recipients(findings)
     third = findings.loc[findings["party"] == "third", :].pipe(recipients).nunique()
     kinds = findings["pii_type"].nunique()
-    return (f"{app} sent {_plural(kinds, 'kind')} of personal data to "
-            f"{_plural(orgs.nunique(), 'organisation')}, "
-            f"{third} of them third parties, in {_plural(len(flows), 'request')}.")
+    parties = (f"{third} of them third parties" if (findings["party"] != "unknown").any()
+               else "first or third party not known (no app id given)")
+    subject = "The app" if app == "the app" else app
+    return (f"{subject} sent {_plural(kinds, 'kind')} of personal data to "
+            f"{_plural(orgs.nunique(), 'organisation')}, {parties}, "
+            f"in {_plural(len(flows), 'request')}.")
 
 
 def sentences(findings: pd.DataFrame, consent: float | None) -> list[Sentence]:
@@ -108,6 +112,13 @@ def hidden(value: str) -> str:
     return "•" * min(len(value), 8)
 
 
+def text(value: object) -> str:
+    """A nullable store column as text: None and NaN (pandas' missing value) are ''."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
 def hide_in_url(url: str) -> str:
     """`url` with every path segment that held a (partly masked) value fully hidden."""
     return "/".join("••••" if "**" in seg else seg for seg in url.split("/"))
@@ -122,11 +133,11 @@ def finding_rows(findings: pd.DataFrame, start: float, reveal: bool) -> list[dic
             "t": float(rec["ts"]) - start, "clock": clock(float(rec["ts"]) - start),
             "when": utc(rec["ts"]), "entity": rec["pii_type"],
             "entity_label": entity_label(str(rec["pii_type"])), "recipient": r,
-            "party": rec["party"], "country": rec.get("country") or "",
-            "host": rec["host"], "location": rec["location"],
-            "url": (rec.get("url") or "") if reveal else hide_in_url(rec.get("url") or ""),
-            "key": rec.get("key") or "", "encoding": " › ".join(enc) if enc else "plain",
-            "value": rec["value_masked"] if reveal else hidden(str(rec["value_masked"])),
+            "party": text(rec["party"]), "country": text(rec.get("country")),
+            "host": text(rec["host"]), "location": text(rec["location"]),
+            "url": text(rec.get("url")) if reveal else hide_in_url(text(rec.get("url"))),
+            "key": text(rec.get("key")), "encoding": " › ".join(enc) if enc else "plain",
+            "value": text(rec["value_masked"]) if reveal else hidden(text(rec["value_masked"])),
             "hash": rec["value_sha256"] if reveal else str(rec["value_sha256"])[:10],
             "match": rec["match"], "confidence": f"{float(rec['confidence']):.2f}",
         })
@@ -140,10 +151,11 @@ def quiet_flows(flows: pd.DataFrame, start: float, reveal: bool) -> list[dict[st
     quiet = flows[flows["n_findings"] == 0]
     return [{
         "t": float(f["ts"]) - start, "clock": clock(float(f["ts"]) - start),
-        "when": utc(f["ts"]), "host": f["host"], "ip": f["server_ip"] or "",
+        "when": utc(f["ts"]), "host": text(f["host"]), "ip": text(f["server_ip"]),
         "port": "" if pd.isna(f["server_port"]) else int(f["server_port"]),
         "bytes_out": int(f["bytes_out"]), "bytes_in": int(f["bytes_in"]),
-        "kind": f["kind"], "url": (f["url"] or "") if reveal else hide_in_url(f["url"] or ""),
+        "kind": text(f["kind"]),
+        "url": text(f["url"]) if reveal else hide_in_url(text(f["url"])),
     } for f in quiet.to_dict("records")]
 
 

@@ -44,7 +44,7 @@ UNKNOWN_COLOUR = "#868e96"
 PARTY_STYLE: dict[str, tuple[str, str]] = {
     "first": ("#495057", "first party (the app's own company)"),
     "third": ("#c2255c", "third party"),
-    "unknown": ("#adb5bd", "party unknown"),
+    "unknown": ("#868e96", "party unknown"),
 }
 
 #: Neutral colours of the layout (ink, muted text, grid, background).
