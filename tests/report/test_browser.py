@@ -248,3 +248,40 @@ def test_report_of_real_captures(corpus_dir: Path, tmp_path: Path, visit: Any) -
     assert_inert(v)
     n_flows = sqlite3.connect(tmp_path / "c.db").execute("SELECT count(*) FROM flows").fetchone()
     assert f"in {n_flows[0]} requests" in v.page.inner_text("#headline")
+
+
+OWNERS = {"umeng.com": ("Alibaba", "CN"), "jpush.cn": ("Aurora Mobile", "CN"),
+          "doubleclick.net": ("Google", "US"), "app-measurement.com": ("Google", "US"),
+          "facebook.com": ("Meta", "US"), "qq.com": ("Tencent", "CN"),
+          "sentry.io": ("Functional Software", "US"), "getui.com": ("Getui", "CN"),
+          "pangolin-sdk-toutiao.com": ("ByteDance", "CN")}
+
+
+def test_attributed_session_with_consent(tmp_path: Path, visit: Any) -> None:
+    """Owners, countries and a consent mark (from other issues' tables) show up."""
+    assert run("demo", "-o", "out", cwd=tmp_path).returncode == 0
+    db = tmp_path / "out" / "trafficscope.db"
+    con = sqlite3.connect(db)
+    for domain, (owner, country) in OWNERS.items():
+        con.execute("UPDATE findings SET owner=?, country=? WHERE domain=?",
+                    (owner, country, domain))
+    (sid, t0) = con.execute("SELECT session, min(ts) FROM flows").fetchone()
+    con.execute("CREATE TABLE marks (session TEXT, ts REAL, name TEXT)")
+    con.execute("INSERT INTO marks VALUES (?, ?, 'consent given')", (sid, t0 + 60))
+    con.commit()
+    con.close()
+    r = run("report", "--db", str(db), "-o", "rep", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    v = visit(tmp_path / "rep" / "index.html")
+    seen = assert_inert(v)
+    assert "chart-countries" in dict(seen["imgs"])
+    # Google owns two domains: one organisation; the app's own domain has no owner
+    text = " ".join(seen["text"].split())
+    assert ("The app sent the advertising ID to 3 organisations in 2 countries, "
+            "1 of them before consent: Google, Meta, ByteDance.") in text
+    assert ("The app sent the IMEI (phone serial number) to 6 organisations in 1 country, "
+            "2 of them before consent: Alibaba, shoppingmall.example, Aurora Mobile, Tencent "
+            "and 2 more.") in text
+    assert "Consent was recorded at 1:00" in seen["text"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    v.page.screenshot(path=str(ARTIFACTS / "attributed-report.png"), full_page=True)

@@ -28,6 +28,8 @@ def test_summary_sentence_counts_organisations_countries_and_consent() -> None:
                             "in 2 countries, 3 of them before consent")
     assert said[0].names == ("Alpha", "Beta", "Gamma", "Delta")
     assert said[1].text == "The app sent the email address to 1 organisation, before consent"
+    late = facts.sentences(IMEI_4_ORGS, 50.0)
+    assert late[0].text.endswith("in 2 countries, none of them before consent")
 
 
 def test_summary_without_attribution_or_marks() -> None:

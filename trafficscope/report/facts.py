@@ -100,7 +100,8 @@ def sentences(findings: pd.DataFrame, consent: float | None) -> list[Sentence]:
             text += f" in {_plural(countries.nunique(), 'country', 'countries')}"
         if consent is not None:
             before = sub[sub["ts"].astype(float) < consent]["r"].nunique()
-            text += f", {before} of them before consent" if orgs > 1 else (
+            count = str(before) if before else "none"
+            text += f", {count} of them before consent" if orgs > 1 else (
                 ", before consent" if before else ", after consent")
         names = tuple(sub.sort_values("ts", kind="stable")["r"].drop_duplicates())
         out.append((-orgs, rank, Sentence(ent, text, names[:NAMES], max(len(names) - NAMES, 0))))
