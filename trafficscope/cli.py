@@ -72,6 +72,18 @@ def _format_from_suffix(path: str) -> str:
     return {"csv": "csv", "parquet": "parquet", "pq": "parquet"}.get(suffix, "jsonl")
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    from .store import open as open_store
+
+    with open_store(args.db) as store:
+        report = write_report(store, args.output, session=args.session, reveal=args.reveal,
+                              compare=args.compare)
+    print(f"report of {report.findings} findings in {report.flows} flows written to "
+          f"{report.index}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -142,6 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("-o", "--output", default="-", metavar="FILE",
                    help="output file (default: stdout)")
     f.set_defaults(func=cmd_findings)
+
+    r = sub.add_parser("report", help="write an HTML report of a session with charts",
+                       description="Write DIR/index.html (self-contained), DIR/charts/*.png "
+                       "and *.svg, and DIR/findings.csv for a session.")
+    r.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
+                   help=f"session store (default: {DEFAULT_DB})")
+    r.add_argument("--session", metavar="ID", help="session id (default: the latest)")
+    r.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    r.add_argument("--reveal", action="store_true",
+                   help="show the stored, partly masked values and full hashes "
+                   "(default: values hidden; raw values are never stored)")
+    r.add_argument("--compare", metavar="SESSION",
+                   help="add a chart comparing this session with another one")
+    r.set_defaults(func=cmd_report)
 
     d = sub.add_parser("demo", help="analyze the bundled sample capture",
                        description="Analyze the bundled sample capture with its profile.")
