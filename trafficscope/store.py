@@ -22,7 +22,7 @@ from .model import FINDING_FIELDS, Finding, Flow
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: marks, substitutions, findings_consent (added by _MIGRATE_2)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,6 +86,39 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE INDEX IF NOT EXISTS findings_session ON findings(session, ts);
 """
 
+# Schema 2, additive (schema-1 stores are upgraded in place on open, and stay
+# readable where the file is read-only): named moments on a session's timeline
+# ("consent" given, ...), the substitutions `--substitute` made (never the real
+# value: its SHA-256 and the masked fake), and `findings_consent`, the findings
+# with a derived `pre_consent` column (1 before the session's first consent
+# mark, 0 after, NULL when the session has no consent mark).
+_MIGRATE_2 = """
+CREATE TABLE IF NOT EXISTS marks (
+    session TEXT NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    name TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS marks_session ON marks(session, name, ts);
+CREATE TABLE IF NOT EXISTS substitutions (
+    session TEXT NOT NULL REFERENCES sessions(id),
+    flow_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    pii_type TEXT NOT NULL,
+    location TEXT NOT NULL,
+    key TEXT,
+    encoding TEXT NOT NULL,       -- JSON list
+    value_sha256 TEXT NOT NULL,   -- of the real value
+    fake_masked TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS findings_consent AS
+    SELECT f.*, CASE WHEN c.ts IS NULL THEN NULL WHEN f.ts < c.ts THEN 1 ELSE 0 END
+        AS pre_consent
+    FROM findings f LEFT JOIN (SELECT session, MIN(ts) AS ts FROM marks
+                               WHERE name = 'consent' GROUP BY session) c
+        ON c.session = f.session;
+"""
+
 _FLOW_COLUMNS = (
     "session", "flow_id", "ts", "ts_end", "source", "kind", "app", "method", "url", "host",
     "server_ip", "server_port", "domain", "party", "status", "bytes_out", "bytes_in",
@@ -133,6 +166,7 @@ class Store:
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             self._check_schema()
+            self._migrate()
         except sqlite3.DatabaseError as e:
             raise ReadError(self.path, f"not a trafficscope database ({e})") from None
         self._in_tx = False
@@ -147,6 +181,17 @@ class Store:
             raise ReadError(self.path, "not a trafficscope database (no schema version)")
         if int(row[0]) > SCHEMA_VERSION:
             raise ReadError(self.path, f"written by a newer trafficscope (schema {row[0]})")
+
+    def _migrate(self) -> None:
+        """Bring a schema-1 store to 2 (additive); a read-only file stays readable."""
+        try:
+            self.db.executescript(_MIGRATE_2)
+            self.db.execute("UPDATE meta SET value=? WHERE key='schema_version' AND "
+                            "CAST(value AS INTEGER) < ?", (SCHEMA_VERSION, SCHEMA_VERSION))
+        except sqlite3.OperationalError:  # read-only: marks and substitutions read as empty
+            self._has_marks = False
+        else:
+            self._has_marks = True
 
     # -- writing -----------------------------------------------------------
     def new_session(self, *, source: str, app: str | None, profile_keys: Iterable[str],
@@ -184,6 +229,24 @@ class Store:
             self.db.executemany(
                 f"INSERT INTO findings VALUES ({', '.join('?' * len(FINDING_FIELDS))})", rows)
 
+    def add_mark(self, session: str, name: str, *, ts: float | None = None,
+                 note: str | None = None) -> float:
+        """Record a named moment ("consent", ...) of `session`, committed at once."""
+        when = time.time() if ts is None else ts
+        self.begin()
+        self.db.execute("INSERT INTO marks VALUES (?, ?, ?, ?)", (session, when, name, note))
+        self.commit()
+        return when
+
+    def add_substitution(self, session: str, flow_id: str, ts: float, *, pii_type: str,
+                         location: str, key: str | None, encoding: Iterable[str],
+                         value_sha256: str, fake_masked: str) -> None:
+        """Record one value `--substitute` replaced (inside the current transaction)."""
+        self.begin()
+        self.db.execute("INSERT INTO substitutions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (session, flow_id, ts, pii_type, location, key,
+                         json.dumps(list(encoding)), value_sha256, fake_masked))
+
     def close(self) -> None:
         self.commit()
         self.db.close()
@@ -215,6 +278,45 @@ class Store:
         if not self.db.execute("SELECT 1 FROM sessions WHERE id=?", (session,)).fetchone():
             raise ReadError(self.path, f"has no session {session!r}")
         return session
+
+    def latest_session_of(self, source: str) -> str | None:
+        """The latest session written by `source` (e.g. "proxy"), or None."""
+        row = self.db.execute("SELECT id FROM sessions WHERE source=? "
+                              "ORDER BY created DESC, rowid DESC LIMIT 1", (source,)).fetchone()
+        return row[0] if row else None
+
+    def marks(self, session: str | None = None) -> list[tuple[float, str, str | None]]:
+        """(ts, name, note) of the marks of `session` (latest when None), in time order."""
+        sid = self.resolve_session(session)
+        if not self._has_marks:
+            return []
+        return [(float(ts), name, note) for ts, name, note in self.db.execute(
+            "SELECT ts, name, note FROM marks WHERE session=? ORDER BY ts, rowid", (sid,))]
+
+    def consent_ts(self, session: str | None = None) -> float | None:
+        """When consent was first marked in `session`, or None."""
+        return next((ts for ts, name, _ in self.marks(session) if name == "consent"), None)
+
+    def iter_findings_consent(self, session: str | None = None) -> Iterator[dict[str, Any]]:
+        """Finding records plus `pre_consent`: True before the first consent mark,
+        False after it, None when the session has no consent mark."""
+        consent = self.consent_ts(session)
+        for rec in self.iter_findings(session):
+            rec["pre_consent"] = None if consent is None else rec["ts"] < consent
+            yield rec
+
+    def substitutions(self, session: str | None = None) -> list[dict[str, Any]]:
+        """What `--substitute` replaced in `session` (latest when None), in time order."""
+        sid = self.resolve_session(session)
+        if not self._has_marks:
+            return []
+        cur = self.db.execute("SELECT * FROM substitutions WHERE session=? ORDER BY ts, rowid",
+                              (sid,))
+        names = [c[0] for c in cur.description]
+        out = [dict(zip(names, row, strict=True)) for row in cur]
+        for rec in out:
+            rec["encoding"] = json.loads(rec["encoding"])
+        return out
 
     def iter_findings(self, session: str | None = None) -> Iterator[dict[str, Any]]:
         """Finding records (DESIGN.md) of `session` (latest when None), in time order."""
