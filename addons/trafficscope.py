@@ -11,6 +11,7 @@ recorded. Works with mitmdump and mitmweb, mitmproxy 11 and 12.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import subprocess
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 ORIGINAL = "trafficscope.original"  # flow.metadata: the Flow as the app sent it
 SENT = "trafficscope.sent"
+PIPE_SIZE = 1 << 20  # bytes of flows the worker may lag behind before the proxy waits
 OPTIONS = ("trafficscope_db", "trafficscope_profile", "trafficscope_app",
            "trafficscope_session", "trafficscope_first_party", "trafficscope_substitute",
            "trafficscope_live")
@@ -175,7 +177,13 @@ def _start_worker(db: str, session: str, profile: str | None, app: str | None,
         argv += ["--first-party", *first_party]
     if not live:
         argv.append("--quiet")
-    return subprocess.Popen(argv, stdin=subprocess.PIPE, bufsize=0)
+    worker = subprocess.Popen(argv, stdin=subprocess.PIPE, bufsize=0)
+    if hasattr(fcntl, "F_SETPIPE_SZ") and worker.stdin is not None:
+        try:  # slack for the worker's commit pauses, so they do not stall the proxy
+            fcntl.fcntl(worker.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:
+            pass
+    return worker
 
 
 addons = [TrafficScope()]

@@ -67,7 +67,10 @@ def infer_app(flow: Flow) -> str | None:
         app = app_from_user_agent(ua)
         if app:
             return app
-    m = _BODY_KEY_RE.search(flow.request_body[:BODY_PEEK])
-    if m:
-        return m.group(1).decode("ascii")
+    peek = flow.request_body[:BODY_PEEK]
+    lowered = peek.lower()
+    if b"pack" in lowered or b"pkg" in lowered or b"bundle" in lowered:  # cheap pre-check
+        m = _BODY_KEY_RE.search(peek)
+        if m:
+            return m.group(1).decode("ascii")
     return None
