@@ -11,6 +11,7 @@ recorded. Works with mitmdump and mitmweb, mitmproxy 11 and 12.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -179,10 +180,9 @@ def _start_worker(db: str, session: str, profile: str | None, app: str | None,
         argv.append("--quiet")
     worker = subprocess.Popen(argv, stdin=subprocess.PIPE, bufsize=0)
     if hasattr(fcntl, "F_SETPIPE_SZ") and worker.stdin is not None:
-        try:  # slack for the worker's commit pauses, so they do not stall the proxy
+        # slack for the worker's commit pauses, so they do not stall the proxy
+        with contextlib.suppress(OSError):
             fcntl.fcntl(worker.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        except OSError:
-            pass
     return worker
 
 
