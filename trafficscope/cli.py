@@ -122,8 +122,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
     from .store import Store
 
     with Store(args.db, create=False) as store:
-        session = args.session or store.latest_session_of("proxy") or store.resolve_session(None)
-        session = store.resolve_session(session)
+        session = store.resolve_session(args.session or store.latest_session_of("proxy"))
         ts = store.add_mark(session, args.name, note=args.note)
     print(f"marked {args.name!r} in session {session} at {ts:.3f}")
     return EXIT_OK

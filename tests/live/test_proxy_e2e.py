@@ -194,3 +194,19 @@ def test_substitute_upstream_sees_only_fakes(
     # The store keeps what the app tried to send: findings of the real values.
     assert value_sha256(IMEI) in {f["value_sha256"] for f in stored}
     assert value_sha256(EMAIL) in {f["value_sha256"] for f in stored}
+
+
+def test_wireguard_mode_prints_the_client_config_as_qr(
+        tmp_path: Path, run_proxy: Callable[..., Any]) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        wg_port = s.getsockname()[1]
+    proxy = run_proxy(tmp_path / "wg.db", "--mode", "regular", "--mode",
+                      f"wireguard@{wg_port}")
+    proxy.wait_lines(f"Endpoint = 127.0.0.1:{wg_port}", 1)
+    out = "".join(proxy.output)
+    assert "WireGuard app" in out and "scan with the WireGuard app" in out
+    assert "[Interface]" in out and "PrivateKey = " in out
+    assert sum(line.count("█") > 10 for line in proxy.output) > 10  # the QR code's rows
