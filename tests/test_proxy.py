@@ -81,3 +81,8 @@ def test_cli_usage_and_input_errors(tmp_path: Path) -> None:
     assert done.returncode == 1 and "none.toml: no such file" in done.stderr
     done = _cli("mark", "consent", "--db", str(tmp_path / "none.db"))
     assert done.returncode == 1 and "none.db: no such database" in done.stderr
+
+
+def test_cli_refuses_bad_ports() -> None:
+    done = _cli("proxy", "--port", "70000")
+    assert done.returncode == 2 and "not a port number" in done.stderr

@@ -118,6 +118,12 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     return EXIT_OK  # not reached
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return int(text)
+
+
 def cmd_mark(args: argparse.Namespace) -> int:
     from .store import Store
 
@@ -175,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "happens.")
     px.add_argument("--listen-host", default="127.0.0.1", metavar="H",
                     help="address to listen on (default: 127.0.0.1, this computer only)")
-    px.add_argument("--port", "-p", type=int, default=8080, metavar="P",
+    px.add_argument("--port", "-p", type=_port, default=8080, metavar="P",
                     help="port to listen on (default: 8080)")
     px.add_argument("--mode", action="append", default=[], metavar="MODE",
                     help="mitmproxy mode: regular (default), wireguard, transparent, "

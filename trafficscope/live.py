@@ -21,6 +21,7 @@ import argparse
 import logging
 import os
 import pickle
+import signal
 import struct
 import sys
 import time
@@ -162,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--first-party", nargs="*", default=[], help="the app's own domains")
     p.add_argument("--quiet", action="store_true", help="no live lines on stdout")
     args = p.parse_args(argv)
+    # Ctrl-C reaches the whole process group: the worker ends when the proxy
+    # closes the pipe (or dies), after storing everything it was sent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="trafficscope worker: %(message)s")
     profile = load_profile(args.profile) if args.profile else None
     with Store(args.db) as store:

@@ -167,13 +167,6 @@ def check_listen(host: str, no_auth: bool, proxyauth: str | None) -> str | None:
     return proxyauth or random_credentials()
 
 
-def parse_port(text: str) -> int:
-    port = int(text)
-    if not 0 < port < 65536:
-        raise ValueError(f"port out of range: {port}")
-    return port
-
-
 def validate_db(db: str) -> None:
     """Open (or create) the store now, so a bad path is reported before mitmdump starts."""
     with Store(db):

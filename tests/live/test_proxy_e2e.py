@@ -210,3 +210,14 @@ def test_wireguard_mode_prints_the_client_config_as_qr(
     assert "WireGuard app" in out and "scan with the WireGuard app" in out
     assert "[Interface]" in out and "PrivateKey = " in out
     assert sum(line.count("█") > 10 for line in proxy.output) > 10  # the QR code's rows
+
+
+def test_proxy_login_is_enforced(tmp_path: Path, run_proxy: Callable[..., Any],
+                                 upstream: Any) -> None:
+    proxy = run_proxy(tmp_path / "a.db", "--proxyauth", "phone:s3cret-pass")
+    assert "password s3cret-pass" in "".join(proxy.output)
+    assert http_request(proxy.port, upstream.port, "GET", "/x") == 407
+    token = base64.b64encode(b"phone:s3cret-pass").decode()
+    assert http_request(proxy.port, upstream.port, "GET", "/x",
+                        headers={"Proxy-Authorization": f"Basic {token}"}) == 200
+    assert len(upstream.seen) == 1
