@@ -32,7 +32,11 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 from trafficscope.errors import ReadError  # noqa: E402
 from trafficscope.live import frame  # noqa: E402
 from trafficscope.profile import Profile, load_profile  # noqa: E402
-from trafficscope.proxy import print_wireguard_qr, resolve_session  # noqa: E402
+from trafficscope.proxy import (  # noqa: E402
+    parse_client_apps,
+    print_wireguard_qr,
+    resolve_session,
+)
 from trafficscope.sources.mitmflow import flow_from_mitmproxy  # noqa: E402
 from trafficscope.store import Store  # noqa: E402
 from trafficscope.substitute import Substituter, substitute_request  # noqa: E402
@@ -44,7 +48,7 @@ SENT = "trafficscope.sent"
 PIPE_SIZE = 1 << 20  # bytes of flows the worker may lag behind before the proxy waits
 OPTIONS = ("trafficscope_db", "trafficscope_profile", "trafficscope_app",
            "trafficscope_session", "trafficscope_first_party", "trafficscope_substitute",
-           "trafficscope_live")
+           "trafficscope_live", "trafficscope_client_apps")
 
 
 class TrafficScope:
@@ -52,6 +56,7 @@ class TrafficScope:
         self.worker: subprocess.Popen[bytes] | None = None
         self.substituter: Substituter | None = None
         self.session: str | None = None
+        self.client_apps: dict[int, str] = {}
 
     def load(self, loader: Loader) -> None:
         loader.add_option("trafficscope_db", str, "trafficscope.db",
@@ -69,6 +74,9 @@ class TrafficScope:
                           "Replace profile values in requests by consistent fakes.")
         loader.add_option("trafficscope_live", bool, True,
                           "Print each leak as one line on stdout.")
+        loader.add_option("trafficscope_client_apps", Sequence[str], [],
+                          "PORT=APP: flows through the proxy server on PORT (e.g. a "
+                          "WireGuard tunnel limited to one app) belong to APP.")
 
     def configure(self, updated: set[str]) -> None:
         if not updated.intersection(OPTIONS):
@@ -76,15 +84,17 @@ class TrafficScope:
         o = ctx.options
         try:
             profile = load_profile(o.trafficscope_profile) if o.trafficscope_profile else None
-            with Store(o.trafficscope_db) as store:
+            client_apps = parse_client_apps(o.trafficscope_client_apps)
+            if o.trafficscope_substitute and not profile:
+                raise exceptions.OptionsError("trafficscope: substitute needs a profile")
+            with Store(o.trafficscope_db) as store:  # checked before any flow arrives
                 session = resolve_session(store, o.trafficscope_session, app=o.trafficscope_app,
                                           profile=profile or Profile())
-        except ReadError as e:
+        except (ReadError, ValueError) as e:
             raise exceptions.OptionsError(f"trafficscope: {e}") from None
-        if o.trafficscope_substitute and not profile:
-            raise exceptions.OptionsError("trafficscope: substitute needs a profile")
         self._stop_worker()
         self.session = session
+        self.client_apps = {} if o.trafficscope_app else client_apps
         self.substituter = Substituter(profile, seed=session) if (
             o.trafficscope_substitute and profile) else None
         self.worker = _start_worker(o.trafficscope_db, session, o.trafficscope_profile,
@@ -140,6 +150,10 @@ class TrafficScope:
                                 request_headers=original.request_headers,
                                 request_body=original.request_body,
                                 bytes_out=original.bytes_out)
+        if converted is not None and self.client_apps:
+            port = flow.client_conn.proxy_mode.listen_port(ctx.options.listen_port)
+            if port in self.client_apps:
+                converted = replace(converted, app=self.client_apps[port])
         if converted is not None:
             self._send(("flow", converted))
 

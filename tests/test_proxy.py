@@ -86,3 +86,15 @@ def test_cli_usage_and_input_errors(tmp_path: Path) -> None:
 def test_cli_refuses_bad_ports() -> None:
     done = _cli("proxy", "--port", "70000")
     assert done.returncode == 2 and "not a port number" in done.stderr
+
+
+def test_parse_client_apps() -> None:
+    from trafficscope.proxy import parse_client_apps
+
+    assert parse_client_apps(["51821=com.example.shop", " 8080 = com.other "]) == {
+        51821: "com.example.shop", 8080: "com.other"}
+    for bad in ("51821", "=com.x", "port=com.x", "51821="):
+        with pytest.raises(ValueError, match="not PORT=APP"):
+            parse_client_apps([bad])
+    argv = mitmdump_argv(ProxyConfig(client_apps=("51821=com.x",)), "mitmdump", Path("a.py"))
+    assert "trafficscope_client_apps=51821=com.x" in argv

@@ -96,6 +96,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
 
     try:
         modes = tuple(proxy.check_mode(m) for m in args.mode)
+        proxy.parse_client_apps(args.client_app)
     except ValueError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -111,7 +112,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         host=args.listen_host, port=args.port, modes=modes, db=args.db, profile=args.profile,
         app=args.app, session=args.session, substitute=args.substitute,
         proxyauth=proxy.check_listen(args.listen_host, args.no_auth, args.proxyauth),
-        sets=tuple(args.set))
+        client_apps=tuple(args.client_app), sets=tuple(args.set))
     argv = proxy.mitmdump_argv(cfg, proxy.mitmdump_path(), proxy.addon_path())
     print(proxy.setup_steps(cfg), flush=True)
     os.execv(argv[0], argv)  # the proxy is mitmdump itself: signals reach it directly
@@ -198,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="proxy login (default beyond loopback: random, printed)")
     px.add_argument("--no-auth", action="store_true",
                     help="no proxy login even when listening beyond loopback")
+    px.add_argument("--client-app", action="append", default=[], metavar="PORT=APP",
+                    help="flows through the proxy server on PORT belong to APP, e.g. "
+                         "a WireGuard tunnel limited to one app (repeatable)")
     px.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="extra mitmproxy option, e.g. confdir=~/.mitmproxy (repeatable)")
     px.set_defaults(func=cmd_proxy)

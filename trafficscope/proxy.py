@@ -11,6 +11,7 @@ import ipaddress
 import secrets
 import shutil
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -94,6 +95,7 @@ class ProxyConfig:
     session: str | None = None
     substitute: bool = False
     proxyauth: str | None = None
+    client_apps: tuple[str, ...] = ()  # PORT=APP
     sets: tuple[str, ...] = ()  # extra `--set KEY=VALUE` for mitmdump
 
 
@@ -111,6 +113,8 @@ def mitmdump_argv(cfg: ProxyConfig, mitmdump: str, addon: Path) -> list[str]:
         argv += ["--set", "trafficscope_substitute=true"]
     if cfg.proxyauth:
         argv += ["--set", f"proxyauth={cfg.proxyauth}"]
+    for item in cfg.client_apps:
+        argv += ["--set", f"trafficscope_client_apps={item}"]
     for item in cfg.sets:
         argv += ["--set", item]
     return argv
@@ -165,6 +169,22 @@ def check_listen(host: str, no_auth: bool, proxyauth: str | None) -> str | None:
     if is_loopback(host) or no_auth:
         return proxyauth
     return proxyauth or random_credentials()
+
+
+def parse_client_apps(items: Iterable[str]) -> dict[int, str]:
+    """`PORT=APP` items -> {listen port: app id}; ValueError names a bad item.
+
+    Flows arriving through the proxy server on that port belong to APP: e.g. one
+    WireGuard tunnel per app (`--mode wireguard@51821`), the phone's WireGuard
+    app restricting each tunnel to one application.
+    """
+    out: dict[int, str] = {}
+    for item in items:
+        port, sep, app = item.partition("=")
+        if not sep or not port.strip().isdigit() or not app.strip():
+            raise ValueError(f"not PORT=APP: {item!r}")
+        out[int(port)] = app.strip()
+    return out
 
 
 def validate_db(db: str) -> None:

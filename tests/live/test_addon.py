@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from mitmproxy import exceptions
+from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import taddons, tflow
 
 from trafficscope.store import Store
@@ -47,6 +48,9 @@ def test_bad_options_are_refused_in_configure(addon: Any, tmp_path: Path,
         with pytest.raises(exceptions.OptionsError, match="has no session 'x-1'"):
             tctx.configure(addon, trafficscope_db=str(tmp_path / "a.db"),
                            trafficscope_session="x-1")
+        with pytest.raises(exceptions.OptionsError, match="not PORT=APP: '51820'"):
+            tctx.configure(addon, trafficscope_db=str(tmp_path / "a.db"),
+                           trafficscope_client_apps=["51820"])
         (tmp_path / "junk.db").write_bytes(b"not sqlite at all" * 100)
         with pytest.raises(exceptions.OptionsError, match=r"junk\.db: not a trafficscope"):
             tctx.configure(addon, trafficscope_db=str(tmp_path / "junk.db"))
@@ -87,6 +91,27 @@ def test_flows_marks_and_substitution_through_the_hooks(addon: Any, tmp_path: Pa
             ("IMEI", "query", f.id)]
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT source FROM sessions").fetchall() == [("proxy",)]
+
+
+def test_app_per_proxy_server_port(addon: Any, tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, trafficscope_db=str(db), trafficscope_live=False,
+                       trafficscope_client_apps=["51821=com.example.shop", "8080=com.other"])
+        flows = []
+        for spec in ("wireguard@51821", "wireguard@51822", "regular"):
+            f = tflow.tflow(resp=True)
+            f.client_conn.proxy_mode = ProxyMode.parse(spec)
+            f.request.headers["User-Agent"] = "com.from.useragent/1.0"
+            addon.response(f)
+            flows.append(f.id)
+        session = addon.session
+        addon.done()
+    with Store(db, create=False) as store:
+        apps = dict(zip(store.flows(session)["flow_id"], store.flows(session)["app"],
+                        strict=True))
+    # the tunnel's app; else what the flow shows (the worker infers it from the User-Agent)
+    assert [apps[i] for i in flows] == ["com.example.shop", "com.from.useragent", "com.other"]
 
 
 def test_session_latest_continues(addon: Any, tmp_path: Path) -> None:
