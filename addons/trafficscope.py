@@ -11,8 +11,6 @@ recorded. Works with mitmdump and mitmweb, mitmproxy 11 and 12.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import subprocess
@@ -30,7 +28,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 from trafficscope.errors import ReadError  # noqa: E402
-from trafficscope.live import frame  # noqa: E402
+from trafficscope.live import send, start_worker, stop_worker  # noqa: E402
 from trafficscope.profile import Profile, load_profile  # noqa: E402
 from trafficscope.proxy import (  # noqa: E402
     parse_client_apps,
@@ -45,7 +43,6 @@ log = logging.getLogger(__name__)
 
 ORIGINAL = "trafficscope.original"  # flow.metadata: the Flow as the app sent it
 SENT = "trafficscope.sent"
-PIPE_SIZE = 1 << 20  # bytes of flows the worker may lag behind before the proxy waits
 OPTIONS = ("trafficscope_db", "trafficscope_profile", "trafficscope_app",
            "trafficscope_session", "trafficscope_first_party", "trafficscope_substitute",
            "trafficscope_live", "trafficscope_client_apps")
@@ -97,7 +94,7 @@ class TrafficScope:
         self.client_apps = {} if o.trafficscope_app else client_apps
         self.substituter = Substituter(profile, seed=session) if (
             o.trafficscope_substitute and profile) else None
-        self.worker = _start_worker(o.trafficscope_db, session, o.trafficscope_profile,
+        self.worker = start_worker(o.trafficscope_db, session, o.trafficscope_profile,
                                     o.trafficscope_app, o.trafficscope_first_party,
                                     o.trafficscope_live)
         log.info("trafficscope: session %s in %s", session, o.trafficscope_db)
@@ -158,46 +155,18 @@ class TrafficScope:
             self._send(("flow", converted))
 
     def _send(self, message: tuple[object, ...]) -> None:
-        worker = self.worker
-        if worker is None or worker.stdin is None:
+        if self.worker is None:
             return
-        data = memoryview(frame(message))
         try:
-            while data:
-                data = data[os.write(worker.stdin.fileno(), data):]
+            send(self.worker, message)
         except OSError as e:  # the worker died: say so once, keep proxying
             log.error("trafficscope: worker gone (%s); flows are no longer stored", e)
             self.worker = None
 
     def _stop_worker(self) -> None:
         worker, self.worker = self.worker, None
-        if worker is None:
-            return
-        if worker.stdin:
-            worker.stdin.close()
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-
-
-def _start_worker(db: str, session: str, profile: str | None, app: str | None,
-                  first_party: Sequence[str], live: bool) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "trafficscope.live", "--db", db, "--session", session]
-    if profile:
-        argv += ["--profile", profile]
-    if app:
-        argv += ["--app", app]
-    if first_party:
-        argv += ["--first-party", *first_party]
-    if not live:
-        argv.append("--quiet")
-    worker = subprocess.Popen(argv, stdin=subprocess.PIPE, bufsize=0)
-    if hasattr(fcntl, "F_SETPIPE_SZ") and worker.stdin is not None:
-        # slack for the worker's commit pauses, so they do not stall the proxy
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(worker.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-    return worker
+        if worker is not None:
+            stop_worker(worker)
 
 
 addons = [TrafficScope()]

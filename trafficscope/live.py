@@ -18,11 +18,13 @@ the worker writes to it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import pickle
 import signal
 import struct
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 _LEN = struct.Struct(">I")
 READ_CHUNK = 1 << 20
+PIPE_SIZE = 1 << 20  # bytes of flows the worker may lag behind before the proxy waits
 
 
 def frame(message: tuple[Any, ...]) -> bytes:
@@ -151,6 +154,48 @@ def serve(fd: int, live: LiveSession) -> int:
     if buf:
         log.warning("proxy ended in the middle of a message; %d bytes dropped", len(buf))
     return live.tally.flows
+
+
+def start_worker(db: str, session: str, profile: str | None, app: str | None,
+                 first_party: Sequence[str], live: bool) -> subprocess.Popen[bytes]:
+    """Start `python -m trafficscope.live` for a session; write to it with `send`."""
+    argv = [sys.executable, "-m", "trafficscope.live", "--db", db, "--session", session]
+    if profile:
+        argv += ["--profile", profile]
+    if app:
+        argv += ["--app", app]
+    if first_party:
+        argv += ["--first-party", *first_party]
+    if not live:
+        argv.append("--quiet")
+    worker = subprocess.Popen(argv, stdin=subprocess.PIPE, bufsize=0)
+    if sys.platform == "linux" and worker.stdin is not None:
+        import fcntl
+
+        # slack for the worker's commit pauses, so they do not stall the proxy
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(worker.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    return worker
+
+
+def send(worker: subprocess.Popen[bytes], message: tuple[Any, ...]) -> None:
+    """Write one message to the worker (waits while its pipe is full); OSError if gone."""
+    if worker.stdin is None:
+        raise BrokenPipeError("worker has no input pipe")
+    data = memoryview(frame(message))
+    while data:
+        data = data[os.write(worker.stdin.fileno(), data):]
+
+
+def stop_worker(worker: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Close the pipe; the worker stores what it was sent and exits."""
+    if worker.stdin:
+        worker.stdin.close()
+    try:
+        worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log.error("worker still busy after %.0f s: stopped", timeout)
+        worker.kill()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
