@@ -29,6 +29,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 from trafficscope.errors import ReadError  # noqa: E402
 from trafficscope.live import send, start_worker, stop_worker  # noqa: E402
+from trafficscope.model import Flow  # noqa: E402
 from trafficscope.profile import Profile, load_profile  # noqa: E402
 from trafficscope.proxy import (  # noqa: E402
     parse_client_apps,
@@ -41,8 +42,8 @@ from trafficscope.substitute import Substituter, substitute_request  # noqa: E40
 
 log = logging.getLogger(__name__)
 
-ORIGINAL = "trafficscope.original"  # flow.metadata: the Flow as the app sent it
-SENT = "trafficscope.sent"
+SENT = "trafficscope.sent"  # flow.metadata: stored already
+MAX_PENDING = 10_000  # requests substituted and not finished yet, kept as the app sent them
 OPTIONS = ("trafficscope_db", "trafficscope_profile", "trafficscope_app",
            "trafficscope_session", "trafficscope_first_party", "trafficscope_substitute",
            "trafficscope_live", "trafficscope_client_apps")
@@ -54,6 +55,7 @@ class TrafficScope:
         self.substituter: Substituter | None = None
         self.session: str | None = None
         self.client_apps: dict[int, str] = {}
+        self.originals: dict[str, Flow] = {}  # flow id -> the request as the app sent it
 
     def load(self, loader: Loader) -> None:
         loader.add_option("trafficscope_db", str, "trafficscope.db",
@@ -109,7 +111,11 @@ class TrafficScope:
     def request(self, flow: http.HTTPFlow) -> None:
         if self.substituter is None:
             return
-        flow.metadata[ORIGINAL] = flow_from_mitmproxy(flow, "proxy")
+        original = flow_from_mitmproxy(flow, "proxy")
+        if original is not None:
+            if len(self.originals) >= MAX_PENDING:  # never finished: forget the oldest
+                del self.originals[next(iter(self.originals))]
+            self.originals[flow.id] = original
         subs = substitute_request(flow.request, self.substituter)
         if subs:
             self._send(("subst", flow.id, flow.request.timestamp_start or time.time(),
@@ -141,7 +147,7 @@ class TrafficScope:
             return
         flow.metadata[SENT] = True
         converted = flow_from_mitmproxy(flow, "proxy")
-        original = flow.metadata.get(ORIGINAL)
+        original = self.originals.pop(flow.id, None)
         if converted is not None and original is not None:
             converted = replace(converted, url=original.url,
                                 request_headers=original.request_headers,

@@ -22,6 +22,7 @@ import pytest
 
 from trafficscope.detection.mask import value_sha256
 from trafficscope.profile import load_profile
+from trafficscope.sources.mitmflow import read_flow_file
 from trafficscope.store import Store
 from trafficscope.substitute import Substituter, fakes
 
@@ -158,7 +159,9 @@ def test_substitute_upstream_sees_only_fakes(
         tmp_path: Path, run_proxy: Callable[..., Any], upstream: Any, upstream_tls: Any,
         profile_file: Path) -> None:
     db = tmp_path / "s.db"
-    proxy = run_proxy(db, "--profile", str(profile_file), "--substitute")
+    saved = tmp_path / "flows.mitm"  # mitmproxy's own saving still works beside the addon
+    proxy = run_proxy(db, "--profile", str(profile_file), "--substitute",
+                      "--set", f"save_stream_file={saved}")
     packed = base64.b64encode(json.dumps({"imei": IMEI, "mail": EMAIL}).encode()).decode()
     form = f"d={json.dumps({'imei': IMEI})}&mail={EMAIL}".replace('"', "%22").replace(
         "@", "%40").replace(" ", "+")
@@ -191,6 +194,8 @@ def test_substitute_upstream_sees_only_fakes(
             ("PHONE", "cookie", ()), ("IMEI", "body", ("percent",)),
             ("EMAIL", "body", ("percent",))} <= got
     assert all(IMEI not in json.dumps(s) and EMAIL not in json.dumps(s) for s in subs)
+    sent = list(read_flow_file(saved))
+    assert len(sent) == 2 and IMEI not in (sent[0].url or "")  # the file has what left
     # The store keeps what the app tried to send: findings of the real values.
     assert value_sha256(IMEI) in {f["value_sha256"] for f in stored}
     assert value_sha256(EMAIL) in {f["value_sha256"] for f in stored}
