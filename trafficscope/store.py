@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: 1: first release. 2: flows gain owner, category, country; sessions gain geoip
-#: (the GeoIP database a session's countries came from).
-SCHEMA_VERSION = 2
+#: (the GeoIP database a session's countries came from). 3: marks,
+#: substitutions and the findings_consent view (_TABLES_3).
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -108,6 +109,40 @@ CREATE TABLE IF NOT EXISTS captures (
 );
 """
 
+# Schema 3, additive (older stores are upgraded in place on open, and stay
+# readable where the file is read-only): named moments on a session's timeline
+# ("consent" given, ...), the substitutions `--substitute` made (never the real
+# value: its SHA-256 and the masked fake), and `findings_consent`, the findings
+# with a derived `pre_consent` column (1 before the session's first consent
+# mark, 0 after, NULL when the session has no consent mark).
+_TABLES_3 = """
+CREATE TABLE IF NOT EXISTS marks (
+    session TEXT NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    name TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS marks_session ON marks(session, name, ts);
+CREATE TABLE IF NOT EXISTS substitutions (
+    session TEXT NOT NULL REFERENCES sessions(id),
+    flow_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    pii_type TEXT NOT NULL,
+    location TEXT NOT NULL,
+    key TEXT,
+    encoding TEXT NOT NULL,       -- JSON list
+    value_sha256 TEXT NOT NULL,   -- of the real value
+    fake_masked TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS findings_consent AS
+    SELECT f.*, CASE WHEN c.ts IS NULL THEN NULL WHEN f.ts < c.ts THEN 1 ELSE 0 END
+        AS pre_consent
+    FROM findings f LEFT JOIN (SELECT session, MIN(ts) AS ts FROM marks
+                               WHERE instr(lower(name), 'consent') > 0
+                               GROUP BY session) c
+        ON c.session = f.session;
+"""
+
 _FLOW_COLUMNS = (
     "session", "flow_id", "ts", "ts_end", "source", "kind", "app", "method", "url", "host",
     "server_ip", "server_port", "domain", "party", "status", "bytes_out", "bytes_in",
@@ -122,6 +157,14 @@ _ADDED_COLUMNS = (
     (2, "flows", "category", "TEXT"),
     (2, "flows", "country", "TEXT"),
 )
+
+
+def is_consent_mark(name: str) -> bool:
+    """A mark that records consent: its name mentions it ("consent", "consent given").
+
+    The findings_consent view, the proxy and the report all use this rule.
+    """
+    return "consent" in name.lower()
 
 
 def migrate(db: sqlite3.Connection) -> int:
@@ -139,6 +182,7 @@ def migrate(db: sqlite3.Connection) -> int:
         have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ctype}")
+    db.executescript(_TABLES_3)
     db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
     return old
 
@@ -179,15 +223,22 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             if create:
-                self.db.executescript(_SCHEMA)
+                self.db.executescript(_SCHEMA + _TABLES_3)
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             self._check_schema()
-            if create:
-                migrate(self.db)
+            self._upgrade(create)
         except sqlite3.DatabaseError as e:
             raise ReadError(self.path, f"not a trafficscope database ({e})") from None
         self._in_tx = False
+
+    def _upgrade(self, create: bool) -> None:
+        """Migrate an older store in place when opened for writing; reading never
+        changes the file (an older store reads with no marks or substitutions)."""
+        if create:
+            migrate(self.db)
+        self._has_marks = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name='marks'").fetchone() is not None
 
     def _check_schema(self) -> None:
         try:
@@ -294,6 +345,24 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (session, sha256, path, flows, findings, error, time.time()))
 
+    def add_mark(self, session: str, name: str, *, ts: float | None = None,
+                 note: str | None = None) -> float:
+        """Record a named moment ("consent", ...) of `session`, committed at once."""
+        when = time.time() if ts is None else ts
+        self.begin()
+        self.db.execute("INSERT INTO marks VALUES (?, ?, ?, ?)", (session, when, name, note))
+        self.commit()
+        return when
+
+    def add_substitution(self, session: str, flow_id: str, ts: float, *, pii_type: str,
+                         location: str, key: str | None, encoding: Iterable[str],
+                         value_sha256: str, fake_masked: str) -> None:
+        """Record one value `--substitute` replaced (inside the current transaction)."""
+        self.begin()
+        self.db.execute("INSERT INTO substitutions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (session, flow_id, ts, pii_type, location, key,
+                         json.dumps(list(encoding)), value_sha256, fake_masked))
+
     def close(self) -> None:
         self.commit()
         self.db.close()
@@ -325,6 +394,45 @@ class Store:
         if not self.db.execute("SELECT 1 FROM sessions WHERE id=?", (session,)).fetchone():
             raise ReadError(self.path, f"has no session {session!r}")
         return session
+
+    def latest_session_of(self, source: str) -> str | None:
+        """The latest session written by `source` (e.g. "proxy"), or None."""
+        row = self.db.execute("SELECT id FROM sessions WHERE source=? "
+                              "ORDER BY created DESC, rowid DESC LIMIT 1", (source,)).fetchone()
+        return row[0] if row else None
+
+    def marks(self, session: str | None = None) -> list[tuple[float, str, str | None]]:
+        """(ts, name, note) of the marks of `session` (latest when None), in time order."""
+        sid = self.resolve_session(session)
+        if not self._has_marks:
+            return []
+        return [(float(ts), name, note) for ts, name, note in self.db.execute(
+            "SELECT ts, name, note FROM marks WHERE session=? ORDER BY ts, rowid", (sid,))]
+
+    def consent_ts(self, session: str | None = None) -> float | None:
+        """When consent was first marked in `session`, or None."""
+        return next((ts for ts, name, _ in self.marks(session) if is_consent_mark(name)), None)
+
+    def iter_findings_consent(self, session: str | None = None) -> Iterator[dict[str, Any]]:
+        """Finding records plus `pre_consent`: True before the first consent mark,
+        False after it, None when the session has no consent mark."""
+        consent = self.consent_ts(session)
+        for rec in self.iter_findings(session):
+            rec["pre_consent"] = None if consent is None else rec["ts"] < consent
+            yield rec
+
+    def substitutions(self, session: str | None = None) -> list[dict[str, Any]]:
+        """What `--substitute` replaced in `session` (latest when None), in time order."""
+        sid = self.resolve_session(session)
+        if not self._has_marks:
+            return []
+        cur = self.db.execute("SELECT * FROM substitutions WHERE session=? ORDER BY ts, rowid",
+                              (sid,))
+        names = [c[0] for c in cur.description]
+        out = [dict(zip(names, row, strict=True)) for row in cur]
+        for rec in out:
+            rec["encoding"] = json.loads(rec["encoding"])
+        return out
 
     def iter_findings(self, session: str | None = None) -> Iterator[dict[str, Any]]:
         """Finding records (DESIGN.md) of `session` (latest when None), in time order."""

@@ -169,9 +169,8 @@ def test_xss_payloads_stay_text(tmp_path: Path, visit: Any) -> None:
     sid = con.execute("SELECT id FROM sessions").fetchone()[0]
     n_findings = con.execute("SELECT count(*) FROM findings").fetchone()[0]
     assert n_findings >= 50
-    # marks (a future proxy feature) with hostile names, consent among them
-    con.execute("CREATE TABLE marks (session TEXT, ts REAL, name TEXT)")
-    con.executemany("INSERT INTO marks VALUES (?, ?, ?)",
+    # marks with hostile names, consent among them
+    con.executemany("INSERT INTO marks (session, ts, name) VALUES (?, ?, ?)",
                     [(sid, 1763899230.0, "consent " + ps[1]), (sid, 1763899240.0, ps[2])])
     con.commit()
     con.close()
@@ -272,8 +271,8 @@ def test_attributed_session_with_consent(tmp_path: Path, visit: Any) -> None:
         con.execute("UPDATE findings SET owner=?, country=? WHERE domain=?",
                     (owner, country, domain))
     (sid, t0) = con.execute("SELECT session, min(ts) FROM flows").fetchone()
-    con.execute("CREATE TABLE marks (session TEXT, ts REAL, name TEXT)")
-    con.execute("INSERT INTO marks VALUES (?, ?, 'consent given')", (sid, t0 + 60))
+    con.execute("INSERT INTO marks (session, ts, name) VALUES (?, ?, 'consent given')",
+                (sid, t0 + 60))
     con.commit()
     con.close()
     r = run("report", "--db", str(db), "-o", "rep", cwd=tmp_path)
