@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 #: Public captures kept beside the repository (../shared/corpus), never copied into it.
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+#: TRAFFICSCOPE_CORPUS overrides the place (e.g. from a worktree elsewhere).
+CORPUS = Path(
+    os.environ.get("TRAFFICSCOPE_CORPUS")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+)
 
 
 @pytest.fixture(scope="session")

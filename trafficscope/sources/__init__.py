@@ -105,7 +105,9 @@ def _read_mitm(path: str | os.PathLike[str]) -> Iterator[Flow]:
 
 
 def _read_pcap(path: str | os.PathLike[str]) -> Iterator[Flow]:
-    raise ReadError(path, "pcap support is not available yet")
+    from trafficscope.sources.pcap.reader import read_pcap
+
+    return read_pcap(path)
 
 
 #: format -> reader; a reader raises `ReadError` only.

@@ -1,0 +1,344 @@
+"""Read a pcap or pcapng capture as `Flow`s: the packet loop and the flows it emits.
+
+One pass over the memory-mapped file: link layer -> IP (fragments joined) ->
+GTP-U tunnels opened -> TCP reassembled per direction / UDP grouped per flow.
+Emitted flows:
+
+| kind    | when                                   | host                      |
+|---------|----------------------------------------|---------------------------|
+| `http`  | each HTTP/1.x request, as it completes | Host header               |
+| `tls`   | TLS connection ends (`tls-no-keys`)    | SNI, else DNS name, else IP |
+| `quic`  | end of capture / idle (`quic-no-keys`) | SNI of the Initial        |
+| `dns`   | each query (UDP or TCP)                | the name asked            |
+| `dhcp`  | each client message                    | announced host name       |
+| `tcp`, `udp` | flow ends; first client bytes kept | DNS name, else IP        |
+
+Memory is bounded and does not grow with the file: per stream `tcp.DEPTH`
+bytes out of order, `MAX_TCP`/`MAX_UDP` flows tracked (the least recently seen
+is closed and emitted first), flows idle for `IDLE` seconds of capture time
+are closed, `MAX_NAMES` DNS answers remembered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+
+from trafficscope.errors import ReadError
+from trafficscope.model import Flow, Message
+
+from . import dhcp, dns, quic
+from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
+from .http1 import Request
+from .ip import IPDecoder
+from .links import ip_offset
+from .records import iter_records
+from .tcp import DEPTH
+from .tls import client_hello
+
+log = logging.getLogger(__name__)
+
+MAX_TCP = 20_000
+MAX_UDP = 20_000
+MAX_NAMES = 100_000
+IDLE = 600.0
+_SWEEP = 8192  # packets between idle sweeps
+_GTP_PORT = 2152
+
+
+def _ip_text(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
+
+
+def read_pcap(path: str | os.PathLike[str]) -> Iterator[Flow]:
+    """The flows of a pcap/pcapng file; a damaged file raises `ReadError` after its flows."""
+    return _Capture(path).flows()
+
+
+class _Capture:
+    def __init__(self, path: str | os.PathLike[str], depth: int = DEPTH) -> None:
+        self.path = path
+        self.name = Path(path).name
+        self.depth = depth
+        self.ip = IPDecoder()
+        self.tcp: OrderedDict[tuple[Endpoint, Endpoint], TcpConn] = OrderedDict()
+        self.udp: OrderedDict[tuple[Endpoint, Endpoint], UdpFlow] = OrderedDict()
+        self.names: OrderedDict[bytes, str] = OrderedDict()
+        self.out: list[Flow] = []
+        self.count = 0
+        self.damaged = 0
+
+    def flows(self) -> Iterator[Flow]:
+        error: ReadError | None = None
+        n = 0
+        try:
+            for ts, link, frame in iter_records(self.path):
+                off = ip_offset(link, frame)
+                if off >= 0:
+                    try:
+                        self._ip(ts, frame, off, 0)
+                    except (IndexError, ValueError) as e:  # a damaged packet: skip it
+                        self.damaged += 1
+                        log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
+                if self.out:
+                    yield from self.out
+                    self.out.clear()
+                n += 1
+                if n % _SWEEP == 0:
+                    self._sweep(ts)
+        except ReadError as e:
+            error = e
+        for conn in list(self.tcp.values()):
+            self._close_tcp(conn)
+        for flow in list(self.udp.values()):
+            self._close_udp(flow)
+        yield from self.out
+        self.out.clear()
+        if error is not None:
+            raise error
+
+    # --- network layer ---------------------------------------------------------------
+
+    def _ip(self, ts: float, buf: bytes, off: int, depth: int) -> None:
+        pkt = self.ip.decode(buf, off)
+        if pkt is None:
+            return
+        src, dst, proto, payload = pkt
+        if proto == 6 and len(payload) >= 20:
+            self._tcp(ts, src, dst, payload)
+        elif proto == 17 and len(payload) >= 8:
+            sport, dport = (payload[0] << 8) | payload[1], (payload[2] << 8) | payload[3]
+            data = payload[8:]
+            if _GTP_PORT in (sport, dport) and depth < 2:
+                inner = _gtp_inner(data)
+                if inner >= 0:
+                    self._ip(ts, data, inner, depth + 1)
+                    return
+            self._udp(ts, (src, sport), (dst, dport), data)
+
+    # --- TCP ---------------------------------------------------------------------------
+
+    def _tcp(self, ts: float, src: bytes, dst: bytes, seg: bytes) -> None:
+        a: Endpoint = (src, (seg[0] << 8) | seg[1])
+        b: Endpoint = (dst, (seg[2] << 8) | seg[3])
+        seq = int.from_bytes(seg[4:8], "big")
+        flags = seg[13]
+        data = seg[(seg[12] >> 4) * 4 :]
+        syn, rst, fin = flags & 2, flags & 4, flags & 1
+        conn = self.tcp.get((a, b)) or self.tcp.get((b, a))
+        if conn is not None and syn and not flags & 0x10 and conn.bytes_out + conn.bytes_in:
+            self._close_tcp(conn)  # the port pair is used again
+            conn = None
+        if conn is None:
+            if not (data or syn):
+                return
+            if syn:
+                client, server = (a, b) if not flags & 0x10 else (b, a)
+            else:
+                client, server = (b, a) if server_side(b, a) else (a, b)
+            conn = TcpConn(client, server, ts, self.depth, self._request)
+            self.tcp[(client, server)] = conn
+            if len(self.tcp) > MAX_TCP:
+                self._close_tcp(next(iter(self.tcp.values())))
+        else:
+            self.tcp.move_to_end((conn.client, conn.server) if (conn.client, conn.server)
+                                 in self.tcp else (conn.server, conn.client))
+        conn.last = conn.now = ts
+        stream = conn.stream_from(a)
+        if syn:
+            stream.syn(seq)
+        elif data:
+            stream.add(seq, data)
+        if rst:
+            self._close_tcp(conn)
+        elif fin:
+            conn.fins += 1
+            if conn.fins >= 2:
+                self._close_tcp(conn)
+
+    def _request(self, conn: TcpConn, req: Request) -> None:
+        conn.requests += 1
+        host_header = next((v for k, v in req.headers if k.lower() == "host"), None)
+        ip, port = _ip_text(conn.server[0]), conn.server[1]
+        authority = host_header or (ip if port == 80 else f"{ip}:{port}")
+        url = req.target if "://" in req.target else (
+            f"http://{authority}{req.target}" if req.target.startswith("/") else req.target)
+        self._emit(Flow(
+            flow_id="", ts=req.ts, source="pcap", kind="http",
+            host=(host_header or self.names.get(conn.server[0]) or ip).rsplit(":", 1)[0]
+            if host_header and not host_header.startswith("[") else
+            (host_header or self.names.get(conn.server[0]) or ip),
+            method=req.method, url=url, http_version=req.version, request_headers=req.headers,
+            request_body=req.body, server_ip=ip, server_port=port,
+            client_ip=_ip_text(conn.client[0]), bytes_out=req.size, ts_end=req.ts_end,
+            notes=req.notes + conn.notes()))
+
+    def _close_tcp(self, conn: TcpConn) -> None:
+        key = (conn.client, conn.server)
+        if self.tcp.pop(key, None) is None:
+            self.tcp.pop((conn.server, conn.client), None)
+        conn.close()
+        if conn.kind == "http" and conn.requests:
+            return
+        notes = conn.notes()
+        messages: tuple[Message, ...] = ()
+        headers: tuple[tuple[str, str], ...] = ()
+        host = self._name_of(conn.server[0])
+        if conn.kind == "tls":
+            notes += ("tls-no-keys",)
+            if conn.sni:
+                host, headers = conn.sni, (("sni", conn.sni),)
+        elif conn.snippet:
+            messages = (Message(True, bytes(conn.snippet), conn.ts, False),)
+            if conn.kind == "dns":
+                self._dns_tcp(conn, bytes(conn.snippet))
+        self._emit(Flow(
+            flow_id="", ts=conn.ts, source="pcap", kind=conn.kind if conn.kind != "http" else "tcp",
+            host=host, request_headers=headers, messages=messages,
+            server_ip=_ip_text(conn.server[0]), server_port=conn.server[1],
+            client_ip=_ip_text(conn.client[0]), bytes_out=conn.bytes_out,
+            bytes_in=conn.bytes_in, ts_end=conn.last, notes=notes))
+
+    def _dns_tcp(self, conn: TcpConn, data: bytes) -> None:
+        pos = 0
+        while pos + 2 <= len(data):
+            n = (data[pos] << 8) | data[pos + 1]
+            msg = dns.parse(data[pos + 2 : pos + 2 + n])
+            if msg and not msg.is_response:
+                self._dns_query(conn.ts, msg, conn.client, conn.server, n)
+            pos += 2 + n
+
+    # --- UDP ---------------------------------------------------------------------------
+
+    def _udp(self, ts: float, a: Endpoint, b: Endpoint, data: bytes) -> None:
+        ports = (a[1], b[1])
+        if 53 in ports or 5353 in ports:
+            msg = dns.parse(data)
+            if msg is not None:
+                if msg.is_response:
+                    for name, addr in msg.addresses:
+                        self._remember(addr, name)
+                else:
+                    self._dns_query(ts, msg, a, b, len(data))
+                return
+        if ports in ((68, 67), (67, 68)):
+            fields = dhcp.parse(data)
+            if fields is not None:
+                self._dhcp(ts, a, b, fields, len(data))
+                return
+        flow = self.udp.get((a, b)) or self.udp.get((b, a))
+        if flow is None:
+            client, server = (b, a) if server_side(b, a) else (a, b)
+            flow = self.udp[(client, server)] = UdpFlow(client, server, ts)
+            if len(self.udp) > MAX_UDP:
+                self._close_udp(next(iter(self.udp.values())))
+        flow.last = ts
+        flow.packets += 1
+        if a != flow.client:
+            flow.bytes_in += len(data)
+            return
+        flow.bytes_out += len(data)
+        if flow.sni is None and flow.packets <= 16 and (flow.quic_keys or quic.initial_dcid(data)):
+            self._quic(flow, data)
+        elif flow.kind == "udp" and len(flow.snippet) < SNIPPET:
+            flow.snippet += data[: SNIPPET - len(flow.snippet)]
+
+    def _quic(self, flow: UdpFlow, data: bytes) -> None:
+        if flow.quic_keys is None:
+            dcid = quic.initial_dcid(data)
+            if dcid is None:
+                return
+            flow.quic_keys = quic.InitialKeys(dcid)
+        assert isinstance(flow.quic_keys, quic.InitialKeys)
+        frames = quic.crypto_frames(flow.quic_keys, data)
+        if not frames:
+            return
+        flow.kind = "quic"
+        for off, piece in frames:
+            if off < 65536:
+                flow.crypto.setdefault(off, piece)
+        hello = client_hello(quic.join_crypto(flow.crypto))
+        if hello is not None:
+            flow.sni = hello.sni or ""
+            flow.crypto = {}
+
+    def _close_udp(self, flow: UdpFlow) -> None:
+        if self.udp.pop((flow.client, flow.server), None) is None:
+            return
+        headers: tuple[tuple[str, str], ...] = ()
+        host = self._name_of(flow.server[0])
+        notes: tuple[str, ...] = ()
+        if flow.kind == "quic":
+            notes = ("quic-no-keys",)
+            if flow.sni:
+                host, headers = flow.sni, (("sni", flow.sni),)
+        messages = (Message(True, bytes(flow.snippet), flow.ts, False),) if flow.snippet else ()
+        self._emit(Flow(
+            flow_id="", ts=flow.ts, source="pcap", kind=flow.kind, host=host,
+            request_headers=headers, messages=messages, server_ip=_ip_text(flow.server[0]),
+            server_port=flow.server[1], client_ip=_ip_text(flow.client[0]),
+            bytes_out=flow.bytes_out, bytes_in=flow.bytes_in, ts_end=flow.last, notes=notes))
+
+    def _dns_query(self, ts: float, msg: dns.DnsMessage, a: Endpoint, b: Endpoint,
+                   size: int) -> None:
+        self._emit(Flow(
+            flow_id="", ts=ts, source="pcap", kind="dns", host=msg.questions[0],
+            request_headers=tuple(("qname", q) for q in msg.questions),
+            server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
+            bytes_out=size, ts_end=ts))
+
+    def _dhcp(self, ts: float, a: Endpoint, b: Endpoint, fields: tuple[tuple[str, str], ...],
+              size: int) -> None:
+        host = next((v for k, v in fields if k in ("hostname", "fqdn")), "dhcp")
+        self._emit(Flow(
+            flow_id="", ts=ts, source="pcap", kind="dhcp", host=host, request_headers=fields,
+            server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
+            bytes_out=size, ts_end=ts))
+
+    # --- shared ------------------------------------------------------------------------
+
+    def _remember(self, addr: str, name: str) -> None:
+        try:
+            raw = socket.inet_pton(socket.AF_INET6 if ":" in addr else socket.AF_INET, addr)
+        except OSError:
+            return
+        self.names[raw] = name
+        self.names.move_to_end(raw)
+        if len(self.names) > MAX_NAMES:
+            self.names.popitem(last=False)
+
+    def _name_of(self, raw: bytes) -> str:
+        return self.names.get(raw) or _ip_text(raw)
+
+    def _emit(self, flow: Flow) -> None:
+        self.count += 1
+        object.__setattr__(flow, "flow_id", f"{self.name}:{self.count}")
+        object.__setattr__(flow, "input_file", os.fspath(self.path))
+        self.out.append(flow)
+
+    def _sweep(self, now: float) -> None:
+        for conn in [c for c in self.tcp.values() if now - c.last > IDLE]:
+            self._close_tcp(conn)
+        for flow in [f for f in self.udp.values() if now - f.last > IDLE]:
+            self._close_udp(flow)
+
+
+def _gtp_inner(data: bytes) -> int:
+    """Offset of the IP packet inside a GTPv1-U T-PDU, or -1."""
+    if len(data) < 8 or data[0] >> 5 != 1 or data[1] != 0xFF:
+        return -1
+    pos = 8
+    if data[0] & 0x07:
+        if len(data) < 12:
+            return -1
+        nxt, pos = data[11], 12
+        while nxt and pos < len(data):
+            n = data[pos] * 4
+            if n == 0:
+                return -1
+            nxt, pos = data[pos + n - 1], pos + n
+    return pos if pos < len(data) and data[pos] >> 4 in (4, 6) else -1
