@@ -220,3 +220,11 @@ def test_demo(tmp_path: Path) -> None:
     assert any("gzip" in e for e in encodings) and any("br" in e for e in encodings)
     assert any("zstd" in e for e in encodings) and any("multipart" in e for e in encodings)
     assert "umeng.com (third)" in r.stdout and "stored in" in r.stdout
+    # the pcapng sample of the same phone: values in HTTP over the wire, DHCP, TLS destinations
+    pcap = [x for x in records if x["source"] == "pcap"]
+    assert {("AD_ID", "adsexample.com"), ("MAC", "255.255.255.255")} <= {
+        (x["pii_type"], x["domain"]) for x in pcap}
+    with sqlite3.connect(out / "trafficscope.db") as con:
+        kinds = dict(con.execute("SELECT kind, count(*) FROM flows WHERE source = 'pcap' "
+                                 "GROUP BY kind").fetchall())
+    assert kinds.keys() >= {"http", "dns", "tls", "quic", "dhcp"}

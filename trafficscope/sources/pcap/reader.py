@@ -10,7 +10,7 @@ Emitted flows:
 | `tls`   | TLS connection ends (`tls-no-keys`)    | SNI, else DNS name, else IP |
 | `quic`  | end of capture / idle (`quic-no-keys`) | SNI of the Initial        |
 | `dns`   | each query (UDP or TCP)                | the name asked            |
-| `dhcp`  | each client message                    | announced host name       |
+| `dhcp`  | each client message                    | the server (or broadcast) |
 | `tcp`, `udp` | flow ends; first client bytes kept | DNS name, else IP        |
 
 Memory is bounded and does not grow with the file: per stream `tcp.DEPTH`
@@ -293,9 +293,9 @@ class _Capture:
 
     def _dhcp(self, ts: float, a: Endpoint, b: Endpoint, fields: tuple[tuple[str, str], ...],
               size: int) -> None:
-        host = next((v for k, v in fields if k in ("hostname", "fqdn")), "dhcp")
         self._emit(Flow(
-            flow_id="", ts=ts, source="pcap", kind="dhcp", host=host, request_headers=fields,
+            flow_id="", ts=ts, source="pcap", kind="dhcp", host=_ip_text(b[0]),
+            request_headers=fields,
             server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
             bytes_out=size, ts_end=ts))
 
