@@ -47,6 +47,7 @@ class TcpConn:
         self.sni: str | None = None
         self.snippet = bytearray()
         self.requests = 0
+        self.fast_keys: list[bytes] = []  # the reader's keys for directions that only count
         # Index 0: the direction from the endpoint first taken for the client.
         self.streams = (
             Stream(lambda d: self._data(0, d), lambda n: self._gap(0), depth),
@@ -139,6 +140,7 @@ class UdpFlow:
     __slots__ = (
         "bytes_in",
         "bytes_out",
+        "fast_keys",
         "client",
         "crypto",
         "kind",
@@ -161,3 +163,4 @@ class UdpFlow:
         self.quic_keys: object = None
         self.crypto: dict[int, bytes] = {}
         self.packets = 0
+        self.fast_keys: list[bytes] = []

@@ -22,6 +22,7 @@ are closed, `MAX_NAMES` DNS answers remembered.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import socket
 from collections import OrderedDict
@@ -36,8 +37,8 @@ from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
 from .http1 import Request
 from .ip import IPDecoder
 from .links import ip_offset
-from .records import iter_records
-from .tcp import DEPTH
+from .records import iter_offsets, open_map
+from .tcp import DEPTH, Stream
 from .tls import client_hello
 
 log = logging.getLogger(__name__)
@@ -69,29 +70,21 @@ class _Capture:
         self.udp: OrderedDict[tuple[Endpoint, Endpoint], UdpFlow] = OrderedDict()
         self.names: OrderedDict[bytes, str] = OrderedDict()
         self.out: list[Flow] = []
+        #: src IP + dst IP + ports (IPv4, 12 bytes) -> a direction that only counts bytes.
+        self.fast: dict[bytes, tuple[TcpConn, Stream]] = {}
+        self.fast_udp: dict[bytes, tuple[UdpFlow, bool]] = {}  # the same for UDP: outgoing?
         self.count = 0
         self.damaged = 0
 
     def flows(self) -> Iterator[Flow]:
         error: ReadError | None = None
-        n = 0
+        mm = open_map(self.path)
         try:
-            for ts, link, frame in iter_records(self.path):
-                off = ip_offset(link, frame)
-                if off >= 0:
-                    try:
-                        self._ip(ts, frame, off, 0)
-                    except (IndexError, ValueError) as e:  # a damaged packet: skip it
-                        self.damaged += 1
-                        log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
-                if self.out:
-                    yield from self.out
-                    self.out.clear()
-                n += 1
-                if n % _SWEEP == 0:
-                    self._sweep(ts)
+            yield from self._loop(mm)
         except ReadError as e:
             error = e
+        finally:
+            mm.close()
         for conn in list(self.tcp.values()):
             self._close_tcp(conn)
         for flow in list(self.udp.values()):
@@ -100,6 +93,52 @@ class _Capture:
         self.out.clear()
         if error is not None:
             raise error
+
+    def _loop(self, mm: mmap.mmap) -> Iterator[Flow]:
+        """The packet loop. Its fast path reads Ethernet/IPv4/TCP headers in place and only
+        counts the bytes of a stream whose reader is done (TLS after the ClientHello,
+        server responses): most bytes of a capture take no more than this."""
+        fast, fast_udp, out = self.fast, self.fast_udp, self.out
+        n = 0
+        for ts, link, start, length in iter_offsets(self.path, mm):
+            n += 1
+            if n % _SWEEP == 0:
+                self._sweep(ts)
+            ip = start + 14
+            if (link == 1 and length >= 54 and mm[start + 12] == 8 and mm[start + 13] == 0
+                    and mm[ip] == 0x45 and not mm[ip + 6] & 0x3F and not mm[ip + 7]):
+                proto = mm[ip + 9]
+                if proto == 6 and not mm[ip + 33] & 7:
+                    entry = fast.get(mm[ip + 12 : ip + 24])
+                    if entry is not None:
+                        conn, stream = entry
+                        total = (mm[ip + 2] << 8) | mm[ip + 3]
+                        stream.bytes += total - 20 - (mm[ip + 32] >> 4) * 4
+                        conn.last = ts
+                        continue
+                elif proto == 17:
+                    uentry = fast_udp.get(mm[ip + 12 : ip + 24])
+                    if uentry is not None:
+                        flow, outgoing = uentry
+                        size = ((mm[ip + 24] << 8) | mm[ip + 25]) - 8
+                        if outgoing:
+                            flow.bytes_out += size
+                        else:
+                            flow.bytes_in += size
+                        flow.last = ts
+                        flow.packets += 1
+                        continue
+            frame = mm[start : start + length]
+            off = ip_offset(link, frame)
+            if off >= 0:
+                try:
+                    self._ip(ts, frame, off, 0)
+                except (IndexError, ValueError) as e:  # a damaged packet: skip it
+                    self.damaged += 1
+                    log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
+            if out:
+                yield from out
+                out.clear()
 
     # --- network layer ---------------------------------------------------------------
 
@@ -153,6 +192,10 @@ class _Capture:
             stream.syn(seq)
         elif data:
             stream.add(seq, data)
+            if stream.done and len(src) == 4:
+                key = src + dst + seg[:4]
+                self.fast[key] = (conn, stream)
+                conn.fast_keys.append(key)
         if rst:
             self._close_tcp(conn)
         elif fin:
@@ -181,6 +224,8 @@ class _Capture:
         key = (conn.client, conn.server)
         if self.tcp.pop(key, None) is None:
             self.tcp.pop((conn.server, conn.client), None)
+        for key in conn.fast_keys:
+            self.fast.pop(key, None)
         conn.close()
         if conn.kind == "http" and conn.requests:
             return
@@ -240,12 +285,22 @@ class _Capture:
         flow.packets += 1
         if a != flow.client:
             flow.bytes_in += len(data)
+            self._count_only(flow, a, b, False)
             return
         flow.bytes_out += len(data)
         if flow.sni is None and flow.packets <= 16 and (flow.quic_keys or quic.initial_dcid(data)):
             self._quic(flow, data)
         elif flow.kind == "udp" and len(flow.snippet) < SNIPPET:
             flow.snippet += data[: SNIPPET - len(flow.snippet)]
+        if flow.sni is not None or flow.packets > 16 or len(flow.snippet) >= SNIPPET:
+            self._count_only(flow, a, b, True)
+
+    def _count_only(self, flow: UdpFlow, a: Endpoint, b: Endpoint, outgoing: bool) -> None:
+        """From now on the loop only counts this direction's bytes."""
+        if len(a[0]) == 4:
+            key = a[0] + b[0] + a[1].to_bytes(2, "big") + b[1].to_bytes(2, "big")
+            self.fast_udp[key] = (flow, outgoing)
+            flow.fast_keys.append(key)
 
     def _quic(self, flow: UdpFlow, data: bytes) -> None:
         if flow.quic_keys is None:
@@ -269,6 +324,8 @@ class _Capture:
     def _close_udp(self, flow: UdpFlow) -> None:
         if self.udp.pop((flow.client, flow.server), None) is None:
             return
+        for key in flow.fast_keys:
+            self.fast_udp.pop(key, None)
         headers: tuple[tuple[str, str], ...] = ()
         host = self._name_of(flow.server[0])
         notes: tuple[str, ...] = ()

@@ -1,7 +1,9 @@
 """Capture records: pcap and pcapng packets read off a memory map with `struct`.
 
 `iter_records(path)` yields `(ts, linktype, frame)` tuples, one per packet, in
-file order. pcap: both byte orders, microsecond and nanosecond stamps. pcapng:
+file order; `iter_offsets(path, mm)` yields `(ts, linktype, start, length)` into
+the memory map `open_map(path)` returns, for callers that read headers in place
+without copying frames. pcap: both byte orders, microsecond and nanosecond stamps. pcapng:
 every section (byte order per section), several interfaces with their own link
 type, `if_tsresol` and `if_tsoffset`, Enhanced, Simple and obsolete Packet
 blocks; other blocks are skipped by their length.
@@ -22,6 +24,11 @@ from trafficscope.errors import ReadError
 from trafficscope.sources.files import os_reason
 
 Record = tuple[float, int, bytes]
+Offsets = tuple[float, int, int, int]
+
+#: Pages of the map already read are dropped every this many bytes, so resident memory
+#: stays flat however large the file (mapped pages count towards RSS).
+RELEASE_EVERY = 32 * 1024 * 1024
 
 #: A frame larger than this is taken for damage (the largest snaplen in use is 256 KiB).
 MAX_FRAME = 1 << 20
@@ -36,33 +43,43 @@ _SHB = 0x0A0D0D0A
 _IDB, _SPB, _EPB, _OPB = 1, 3, 6, 2
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[Record]:
-    """Every packet of a pcap or pcapng file; `ReadError` after the last good one."""
+def open_map(path: str | os.PathLike[str]) -> mmap.mmap:
+    """The file mapped read-only; `ReadError` if it cannot be opened or is empty."""
     try:
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
+            if os.fstat(f.fileno()).st_size == 0:
                 raise ReadError(path, "empty file")
-            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as e:
         raise ReadError(path, os_reason(e)) from e
+
+
+def iter_offsets(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Offsets]:
+    """Every packet as (ts, link type, offset, length) in `mm`; `ReadError` after the last
+    good one."""
+    if mm[:4] == b"\x0a\x0d\x0d\x0a":
+        return _pcapng(path, mm)
+    return _pcap(path, mm)
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[Record]:
+    """Every packet of a pcap or pcapng file; `ReadError` after the last good one."""
+    mm = open_map(path)
     try:
-        if mm[:4] == b"\x0a\x0d\x0d\x0a":
-            yield from _pcapng(path, mm)
-        else:
-            yield from _pcap(path, mm)
+        for ts, link, start, length in iter_offsets(path, mm):
+            yield ts, link, mm[start : start + length]
     finally:
         mm.close()
 
 
-def _pcap(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Record]:
+def _pcap(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Offsets]:
     if len(mm) < 24 or mm[:4] not in _PCAP_MAGIC:
         raise ReadError(path, "truncated pcap header" if len(mm) < 24 else "not a pcap file")
     endian, unit = _PCAP_MAGIC[mm[:4]]
     linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0x0FFFFFFF
     rec = struct.Struct(endian + "IIII")
     unpack = rec.unpack_from
-    pos, end, n = 24, len(mm), 0
+    pos, end, n, released = 24, len(mm), 0, 0
     while pos + 16 <= end:
         sec, frac, incl, _orig = unpack(mm, pos)
         if incl > MAX_FRAME:
@@ -70,15 +87,17 @@ def _pcap(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Record]:
         start = pos + 16
         if start + incl > end:
             break
-        yield sec + frac * unit, linktype, mm[start : start + incl]
+        yield sec + frac * unit, linktype, start, incl
         pos = start + incl
         n += 1
+        if pos >= released + RELEASE_EVERY:
+            released = _release(mm, released, pos)
     if pos != end:
         raise ReadError(path, f"truncated after record {n} (offset {pos} of {end})")
 
 
-def _pcapng(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Record]:
-    pos, end, n = 0, len(mm), 0
+def _pcapng(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Offsets]:
+    pos, end, n, released = 0, len(mm), 0, 0
     e = "<"
     ifaces: list[tuple[int, float, float, int]] = []  # linktype, unit, offset, snaplen
     while pos + 12 <= end:
@@ -108,7 +127,7 @@ def _pcapng(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Record]:
             if iid >= len(ifaces) or body + 20 + cap > pos + blen - 4:
                 raise ReadError(path, f"damaged packet block after record {n} at offset {pos}")
             link, unit, offset, _snap = ifaces[iid]
-            yield ((hi << 32) | lo) * unit + offset, link, mm[body + 20 : body + 20 + cap]
+            yield ((hi << 32) | lo) * unit + offset, link, body + 20, cap
             n += 1
         elif btype == _SPB:
             if not ifaces:
@@ -116,11 +135,21 @@ def _pcapng(path: str | os.PathLike[str], mm: mmap.mmap) -> Iterator[Record]:
             link, _unit, _offset, snap = ifaces[0]
             orig = struct.unpack_from(e + "I", mm, body)[0]
             cap = min(orig, blen - 16, snap or orig)
-            yield 0.0, link, mm[body + 4 : body + 4 + cap]
+            yield 0.0, link, body + 4, cap
             n += 1
         pos += blen
+        if pos >= released + RELEASE_EVERY:
+            released = _release(mm, released, pos)
     if pos != end:
         raise ReadError(path, f"truncated after record {n} (offset {pos} of {end})")
+
+
+def _release(mm: mmap.mmap, start: int, pos: int) -> int:
+    """Drop the mapped pages in [start, pos) (page-aligned) from memory; returns the new start."""
+    end = pos - pos % mmap.PAGESIZE
+    if end > start and hasattr(mmap, "MADV_DONTNEED"):
+        mm.madvise(mmap.MADV_DONTNEED, start, end - start)
+    return end
 
 
 def _interface(mm: mmap.mmap, e: str, body: int, end: int) -> tuple[int, float, float, int]:
