@@ -140,9 +140,9 @@ class UdpFlow:
     __slots__ = (
         "bytes_in",
         "bytes_out",
-        "fast_keys",
         "client",
         "crypto",
+        "fast_keys",
         "kind",
         "last",
         "packets",

@@ -224,8 +224,8 @@ class _Capture:
         key = (conn.client, conn.server)
         if self.tcp.pop(key, None) is None:
             self.tcp.pop((conn.server, conn.client), None)
-        for key in conn.fast_keys:
-            self.fast.pop(key, None)
+        for fast_key in conn.fast_keys:
+            self.fast.pop(fast_key, None)
         conn.close()
         if conn.kind == "http" and conn.requests:
             return
