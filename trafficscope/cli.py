@@ -34,12 +34,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             with private_text_file(args.jsonl) as out:
                 summary = analyze_files(
                     args.inputs, store, profile=profile, app=args.app,
-                    first_party=args.first_party,
+                    first_party=args.first_party, keylog=args.keylog,
                     on_finding=lambda f: print(jsonl_line(f.to_record()), file=out),
                     progress=sys.stderr.isatty())
         else:
             summary = analyze_files(args.inputs, store, profile=profile, app=args.app,
-                                    first_party=args.first_party,
+                                    first_party=args.first_party, keylog=args.keylog,
                                     progress=sys.stderr.isatty())
     print(render(summary), file=sys.stderr if to_stdout else sys.stdout)
     for message in summary.errors:
@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"session store (default: {DEFAULT_DB})")
     a.add_argument("--jsonl", metavar="FILE",
                    help="also write findings as JSON Lines ('-': stdout)")
+    a.add_argument("--keylog", metavar="FILE",
+                   help="TLS key log (SSLKEYLOGFILE format) to decrypt HTTPS in pcap/pcapng "
+                        "inputs; needs tshark")
     a.set_defaults(func=cmd_analyze)
 
     f = sub.add_parser("findings", help="export the findings of a session",

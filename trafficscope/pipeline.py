@@ -148,11 +148,12 @@ class Analyzer:
 def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profile | None,
                   app: str | None = None, first_party: Iterable[str] = (),
                   on_finding: Callable[[Finding], None] | None = None,
-                  progress: bool = False) -> Summary:
+                  progress: bool = False, keylog: str | None = None) -> Summary:
     """Analyze capture files and folders into a new session of `store`.
 
     A file that cannot be read (or read to the end) is reported in
     `Summary.errors` and the run goes on; what was read of it is kept.
+    `keylog` (SSLKEYLOGFILE format) decrypts TLS in pcap/pcapng inputs via tshark.
     """
     errors: list[str] = []
     files: list[Path] = []
@@ -169,7 +170,7 @@ def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profil
         summary.files += 1
         n = 0
         try:
-            for flow in iter_flows(path):
+            for flow in iter_flows(path, keylog=keylog):
                 for finding in analyzer.process(flow):
                     if on_finding:
                         on_finding(finding)
