@@ -201,3 +201,12 @@ def test_damaged_packets_are_skipped(tmp_path: Path) -> None:
     frames = [bad, b"\x00" * 3, *_http_frames(pcaps.REQUEST)]
     path = pcaps.raw_pcap(tmp_path / "junk.pcap", frames)
     assert [f.method for f in _read(path) if f.kind == "http"] == ["POST"]
+
+
+def test_capture_starting_mid_request_resumes_at_the_next_request(tmp_path: Path) -> None:
+    stream = pcaps.REQUEST + b"GET /second HTTP/1.1\r\nHost: api.example.com\r\n\r\n"
+    pkts = pcaps.tcp_session(stream, segments=6)
+    del pkts[:3]  # no handshake, and the first request's head was missed
+    path = pcaps.raw_pcap(tmp_path / "mid.pcap", _frames(pkts))
+    assert [f.url for f in _read(path) if f.kind == "http"] == [
+        "http://api.example.com/second"]

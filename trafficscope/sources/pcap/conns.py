@@ -24,6 +24,10 @@ SERVER_PORTS = frozenset({
     1883, 8883, 993, 995, 465, 587, 25, 110, 143, 21, 22, 2152,
 })
 
+#: Ports where a client stream that does not start with a request line (a capture that
+#: began mid-request) is still parsed as HTTP.
+HTTP_PORTS = frozenset({80, 8000, 8008, 8080, 8888})
+
 Endpoint = tuple[bytes, int]
 
 
@@ -115,6 +119,9 @@ class TcpConn:
                 self._swap()
             self.kind = "tls"
             return "tls"
+        if is_client and self.server[1] in HTTP_PORTS and head[:1] != b"\x16":
+            self.kind = "http"  # joined mid-request: the parser resumes at the next request line
+            return RequestParser()
         if is_client and head[:5] != b"HTTP/" and head[:1] != b"\x16":
             self.kind = "dns" if self.server[1] == 53 else "tcp"
             return "payload"

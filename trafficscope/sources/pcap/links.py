@@ -2,7 +2,8 @@
 
 `ip_offset(linktype, frame)` returns the offset of the IPv4/IPv6 header, or -1
 for frames that carry no IP (ARP, 802.11 management and encrypted data, ...).
-Link types are chosen from `LINK_DECODERS`, an explicit table.
+Link types are chosen from `LINK_DECODERS`, an explicit table. `gtp_u_inner`
+opens GTP-U tunnels (mobile core captures: UDP port 2152) the same way.
 """
 
 from __future__ import annotations
@@ -114,3 +115,20 @@ def ip_offset(linktype: int, frame: bytes) -> int:
     """Offset of the IP header in `frame`, or -1 (unknown link type, not IP)."""
     decoder = LINK_DECODERS.get(linktype)
     return decoder(frame) if decoder else -1
+
+
+def gtp_u_inner(data: bytes) -> int:
+    """Offset of the IP packet inside a GTPv1-U T-PDU, or -1."""
+    if len(data) < 8 or data[0] >> 5 != 1 or data[1] != 0xFF:
+        return -1
+    pos = 8
+    if data[0] & 0x07:
+        if len(data) < 12:
+            return -1
+        nxt, pos = data[11], 12
+        while nxt and pos < len(data):
+            n = data[pos] * 4
+            if n == 0:
+                return -1
+            nxt, pos = data[pos + n - 1], pos + n
+    return pos if pos < len(data) and data[pos] >> 4 in (4, 6) else -1

@@ -36,7 +36,7 @@ from . import dhcp, dns, quic
 from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
 from .http1 import Request
 from .ip import IPDecoder
-from .links import ip_offset
+from .links import gtp_u_inner, ip_offset
 from .records import iter_offsets, open_map
 from .tcp import DEPTH, Stream
 from .tls import client_hello
@@ -153,7 +153,7 @@ class _Capture:
             sport, dport = (payload[0] << 8) | payload[1], (payload[2] << 8) | payload[3]
             data = payload[8:]
             if _GTP_PORT in (sport, dport) and depth < 2:
-                inner = _gtp_inner(data)
+                inner = gtp_u_inner(data)
                 if inner >= 0:
                     self._ip(ts, data, inner, depth + 1)
                     return
@@ -210,11 +210,12 @@ class _Capture:
         authority = host_header or (ip if port == 80 else f"{ip}:{port}")
         url = req.target if "://" in req.target else (
             f"http://{authority}{req.target}" if req.target.startswith("/") else req.target)
+        name = host_header or ""
+        if name and not name.startswith("["):
+            name = name.rsplit(":", 1)[0]
         self._emit(Flow(
             flow_id="", ts=req.ts, source="pcap", kind="http",
-            host=(host_header or self.names.get(conn.server[0]) or ip).rsplit(":", 1)[0]
-            if host_header and not host_header.startswith("[") else
-            (host_header or self.names.get(conn.server[0]) or ip),
+            host=name or self.names.get(conn.server[0]) or ip,
             method=req.method, url=url, http_version=req.version, request_headers=req.headers,
             request_body=req.body, server_ip=ip, server_port=port,
             client_ip=_ip_text(conn.client[0]), bytes_out=req.size, ts_end=req.ts_end,
@@ -382,20 +383,3 @@ class _Capture:
             self._close_tcp(conn)
         for flow in [f for f in self.udp.values() if now - f.last > IDLE]:
             self._close_udp(flow)
-
-
-def _gtp_inner(data: bytes) -> int:
-    """Offset of the IP packet inside a GTPv1-U T-PDU, or -1."""
-    if len(data) < 8 or data[0] >> 5 != 1 or data[1] != 0xFF:
-        return -1
-    pos = 8
-    if data[0] & 0x07:
-        if len(data) < 12:
-            return -1
-        nxt, pos = data[11], 12
-        while nxt and pos < len(data):
-            n = data[pos] * 4
-            if n == 0:
-                return -1
-            nxt, pos = data[pos + n - 1], pos + n
-    return pos if pos < len(data) and data[pos] >> 4 in (4, 6) else -1
