@@ -25,6 +25,7 @@ import logging
 import mmap
 import os
 import socket
+import struct
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,10 @@ MAX_NAMES = 100_000
 IDLE = 600.0
 _SWEEP = 8192  # packets between idle sweeps
 _GTP_PORT = 2152
+#: Ethernet + IPv4 + TCP/UDP header fields the fast path needs, in one unpack: EtherType,
+#: version/IHL, total length, flags/fragment offset, protocol, addresses+ports (the flow
+#: key), TCP data offset, TCP flags.
+_HEAD = struct.Struct("!12xHBxH2xHxB2x12s8xBB").unpack_from
 
 
 def _ip_text(raw: bytes) -> str:
@@ -104,30 +109,27 @@ class _Capture:
             n += 1
             if n % _SWEEP == 0:
                 self._sweep(ts)
-            ip = start + 14
-            if (link == 1 and length >= 54 and mm[start + 12] == 8 and mm[start + 13] == 0
-                    and mm[ip] == 0x45 and not mm[ip + 6] & 0x3F and not mm[ip + 7]):
-                proto = mm[ip + 9]
-                if proto == 6 and not mm[ip + 33] & 7:
-                    entry = fast.get(mm[ip + 12 : ip + 24])
-                    if entry is not None:
-                        conn, stream = entry
-                        total = (mm[ip + 2] << 8) | mm[ip + 3]
-                        stream.bytes += total - 20 - (mm[ip + 32] >> 4) * 4
-                        conn.last = ts
-                        continue
-                elif proto == 17:
-                    uentry = fast_udp.get(mm[ip + 12 : ip + 24])
-                    if uentry is not None:
-                        flow, outgoing = uentry
-                        size = ((mm[ip + 24] << 8) | mm[ip + 25]) - 8
-                        if outgoing:
-                            flow.bytes_out += size
-                        else:
-                            flow.bytes_in += size
-                        flow.last = ts
-                        flow.packets += 1
-                        continue
+            if link == 1 and length >= 48:
+                etype, vihl, total, frag, proto, key, doff, tflags = _HEAD(mm, start)
+                if etype == 0x0800 and vihl == 0x45 and not frag & 0x3FFF:
+                    if proto == 6 and not tflags & 7:
+                        entry = fast.get(key)
+                        if entry is not None:
+                            conn, stream = entry
+                            stream.bytes += total - 20 - (doff >> 4) * 4
+                            conn.last = ts
+                            continue
+                    elif proto == 17:
+                        uentry = fast_udp.get(key)
+                        if uentry is not None:
+                            flow, outgoing = uentry
+                            if outgoing:
+                                flow.bytes_out += total - 28
+                            else:
+                                flow.bytes_in += total - 28
+                            flow.last = ts
+                            flow.packets += 1
+                            continue
             frame = mm[start : start + length]
             off = ip_offset(link, frame)
             if off >= 0:
