@@ -210,3 +210,16 @@ def test_capture_starting_mid_request_resumes_at_the_next_request(tmp_path: Path
     path = pcaps.raw_pcap(tmp_path / "mid.pcap", _frames(pkts))
     assert [f.url for f in _read(path) if f.kind == "http"] == [
         "http://api.example.com/second"]
+
+
+def test_pcapdroid_trailer_names_the_app(tmp_path: Path) -> None:
+    trailer = (b"\x01\x07\x20\x21" + struct.pack(">i", 10123)
+               + b"com.example.shop".ljust(20, b"\0") + b"\0" * 4)
+    frames = [f + trailer for f in _http_frames(pcaps.REQUEST)]
+    frames += [f + trailer for f in _frames(pcaps.dns_exchange())]
+    path = pcaps.raw_pcap(tmp_path / "droid.pcap", frames)
+    flows = _read(path)
+    assert {f.kind for f in flows} == {"http", "dns"}
+    assert {f.app for f in flows} == {"com.example.shop"}
+    (http,) = [f for f in flows if f.kind == "http"]
+    assert http.request_body == pcaps.BODY  # the trailer is not part of the payload

@@ -51,6 +51,7 @@ class TcpConn:
         self.sni: str | None = None
         self.snippet = bytearray()
         self.requests = 0
+        self.app: str | None = None  # PCAPdroid's app name for the connection
         self.fast_keys: list[bytes] = []  # the reader's keys for directions that only count
         # Index 0: the direction from the endpoint first taken for the client.
         self.streams = (
@@ -145,6 +146,7 @@ class TcpConn:
 
 class UdpFlow:
     __slots__ = (
+        "app",
         "bytes_in",
         "bytes_out",
         "client",
@@ -170,4 +172,5 @@ class UdpFlow:
         self.quic_keys: object = None
         self.crypto: dict[int, bytes] = {}
         self.packets = 0
+        self.app: str | None = None
         self.fast_keys: list[bytes] = []

@@ -111,6 +111,19 @@ LINK_DECODERS: dict[int, Callable[[bytes], int]] = {
 }
 
 
+_PCAPDROID_MAGIC = b"\x01\x07\x20\x21"
+
+
+def pcapdroid_app(frame: bytes) -> str | None:
+    """The app name PCAPdroid appends to each frame when its trailer option is on, or None.
+
+    The trailer ends the frame: magic 0x01072021, uid (4), app name (20, NUL-padded), FCS (4).
+    """
+    if len(frame) < 46 or frame[-32:-28] != _PCAPDROID_MAGIC:
+        return None
+    return frame[-24:-4].split(b"\0", 1)[0].decode("utf-8", "replace") or None
+
+
 def ip_offset(linktype: int, frame: bytes) -> int:
     """Offset of the IP header in `frame`, or -1 (unknown link type, not IP)."""
     decoder = LINK_DECODERS.get(linktype)

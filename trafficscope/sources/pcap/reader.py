@@ -37,7 +37,7 @@ from . import dhcp, dns, quic
 from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
 from .http1 import Request
 from .ip import IPDecoder
-from .links import gtp_u_inner, ip_offset
+from .links import gtp_u_inner, ip_offset, pcapdroid_app
 from .records import iter_offsets, open_map
 from .tcp import DEPTH, Stream
 from .tls import client_hello
@@ -80,6 +80,7 @@ class _Capture:
         self.fast_udp: dict[bytes, tuple[UdpFlow, bool]] = {}  # the same for UDP: outgoing?
         self.count = 0
         self.damaged = 0
+        self.app: str | None = None  # from the PCAPdroid trailer of the packet being read
 
     def flows(self) -> Iterator[Flow]:
         error: ReadError | None = None
@@ -131,6 +132,7 @@ class _Capture:
                             flow.packets += 1
                             continue
             frame = mm[start : start + length]
+            self.app = pcapdroid_app(frame)
             off = ip_offset(link, frame)
             if off >= 0:
                 try:
@@ -182,6 +184,7 @@ class _Capture:
             else:
                 client, server = (b, a) if server_side(b, a) else (a, b)
             conn = TcpConn(client, server, ts, self.depth, self._request)
+            conn.app = self.app
             self.tcp[(client, server)] = conn
             if len(self.tcp) > MAX_TCP:
                 self._close_tcp(next(iter(self.tcp.values())))
@@ -220,7 +223,8 @@ class _Capture:
             host=name or self.names.get(conn.server[0]) or ip,
             method=req.method, url=url, http_version=req.version, request_headers=req.headers,
             request_body=req.body, server_ip=ip, server_port=port,
-            client_ip=_ip_text(conn.client[0]), bytes_out=req.size, ts_end=req.ts_end,
+            client_ip=_ip_text(conn.client[0]), app=conn.app, bytes_out=req.size,
+            ts_end=req.ts_end,
             notes=req.notes + conn.notes()))
 
     def _close_tcp(self, conn: TcpConn) -> None:
@@ -248,7 +252,7 @@ class _Capture:
             flow_id="", ts=conn.ts, source="pcap", kind=conn.kind if conn.kind != "http" else "tcp",
             host=host, request_headers=headers, messages=messages,
             server_ip=_ip_text(conn.server[0]), server_port=conn.server[1],
-            client_ip=_ip_text(conn.client[0]), bytes_out=conn.bytes_out,
+            client_ip=_ip_text(conn.client[0]), app=conn.app, bytes_out=conn.bytes_out,
             bytes_in=conn.bytes_in, ts_end=conn.last, notes=notes))
 
     def _dns_tcp(self, conn: TcpConn, data: bytes) -> None:
@@ -282,6 +286,7 @@ class _Capture:
         if flow is None:
             client, server = (b, a) if server_side(b, a) else (a, b)
             flow = self.udp[(client, server)] = UdpFlow(client, server, ts)
+            flow.app = self.app
             if len(self.udp) > MAX_UDP:
                 self._close_udp(next(iter(self.udp.values())))
         flow.last = ts
@@ -340,7 +345,7 @@ class _Capture:
         self._emit(Flow(
             flow_id="", ts=flow.ts, source="pcap", kind=flow.kind, host=host,
             request_headers=headers, messages=messages, server_ip=_ip_text(flow.server[0]),
-            server_port=flow.server[1], client_ip=_ip_text(flow.client[0]),
+            server_port=flow.server[1], client_ip=_ip_text(flow.client[0]), app=flow.app,
             bytes_out=flow.bytes_out, bytes_in=flow.bytes_in, ts_end=flow.last, notes=notes))
 
     def _dns_query(self, ts: float, msg: dns.DnsMessage, a: Endpoint, b: Endpoint,
@@ -349,7 +354,7 @@ class _Capture:
             flow_id="", ts=ts, source="pcap", kind="dns", host=msg.questions[0],
             request_headers=tuple(("qname", q) for q in msg.questions),
             server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
-            bytes_out=size, ts_end=ts))
+            app=self.app, bytes_out=size, ts_end=ts))
 
     def _dhcp(self, ts: float, a: Endpoint, b: Endpoint, fields: tuple[tuple[str, str], ...],
               size: int) -> None:
