@@ -223,3 +223,11 @@ def test_pcapdroid_trailer_names_the_app(tmp_path: Path) -> None:
     assert {f.app for f in flows} == {"com.example.shop"}
     (http,) = [f for f in flows if f.kind == "http"]
     assert http.request_body == pcaps.BODY  # the trailer is not part of the payload
+
+
+def test_upgrade_ends_http_parsing(tmp_path: Path) -> None:
+    upgrade = (b"GET /ws HTTP/1.1\r\nHost: h.example\r\nUpgrade: websocket\r\n"
+               b"Connection: Upgrade\r\n\r\n")
+    junk = b"\x81\x85" + b"GET /not-a-request HTTP/1.1\r\nHost: h.example\r\n\r\n"
+    path = pcaps.raw_pcap(tmp_path / "ws.pcap", _http_frames(upgrade + junk, segments=3))
+    assert [f.url for f in _read(path) if f.kind == "http"] == ["http://h.example/ws"]

@@ -23,6 +23,7 @@ METHODS = (
 _REQUEST_LINE = re.compile(
     rb"(GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|CONNECT|TRACE) (\S+) HTTP/(1\.[01])\r?\n"
 )
+_RESYNC_KEEP = 8 * 1024
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
@@ -68,7 +69,10 @@ class RequestParser:
                 break
             if not self._parse_body():
                 break
-            done.append(self._finish(ts))
+            req = self._finish(ts)
+            done.append(req)
+            if any(k.lower() == "upgrade" for k, _ in req.headers):
+                self.broken = True  # WebSocket or h2c follows: not HTTP/1.x any more
         return done
 
     def gap(self, ts: float) -> list[Request]:
@@ -89,8 +93,8 @@ class RequestParser:
                 return False
             nxt = _REQUEST_LINE.search(buf)  # resync after a gap or junk
             if nxt is None:
-                if len(buf) > MAX_HEAD:
-                    del buf[:-32]
+                if len(buf) > _RESYNC_KEEP * 2:
+                    del buf[:-_RESYNC_KEEP]  # junk: keep enough for a request line cut in two
                 return False
             del buf[: nxt.start()]
             m = _REQUEST_LINE.match(buf)
