@@ -231,3 +231,27 @@ def test_upgrade_ends_http_parsing(tmp_path: Path) -> None:
     junk = b"\x81\x85" + b"GET /not-a-request HTTP/1.1\r\nHost: h.example\r\n\r\n"
     path = pcaps.raw_pcap(tmp_path / "ws.pcap", _http_frames(upgrade + junk, segments=3))
     assert [f.url for f in _read(path) if f.kind == "http"] == ["http://h.example/ws"]
+
+
+def test_pcapng_truncation_at_every_block_boundary(tmp_path: Path) -> None:
+    frames = [(i % 2, bytes(p if i % 2 else pcaps.ether([p])[0]))
+              for i, p in enumerate(pcaps.tcp_session(segments=3))]
+    full = pcaps.write_pcapng_multi(tmp_path / "full.pcapng", frames).read_bytes()
+    bounds, pos = [], 0
+    while pos < len(full):
+        pos += struct.unpack_from("<I", full, pos + 4)[0]
+        bounds.append(pos)
+    cut_path = tmp_path / "cut.pcapng"
+    for i, end in enumerate(bounds[:-1]):
+        for cut in (end, end + 1, end + 12):
+            cut_path.write_bytes(full[:cut])
+            # blocks 0-2 are the section header and two interfaces; then one packet each
+            kept = pcaps.write_pcapng_multi(tmp_path / "kept.pcapng", frames[: max(0, i - 2)])
+            expected = [_key(f) for f in _read(kept)]
+            got: list[Flow] = []
+            if cut == end:
+                got.extend(read_pcap(cut_path))
+            else:
+                with pytest.raises(ReadError, match=r"cut\.pcapng: truncated after record"):
+                    got.extend(read_pcap(cut_path))
+            assert [_key(f) for f in got] == expected, (i, cut)
