@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from trafficscope.errors import ReadError
@@ -72,9 +73,7 @@ def read_decrypted(capture: str | os.PathLike[str], keylog: str | os.PathLike[st
 
 
 def _with_id(flow: Flow, flow_id: str, capture: str) -> Flow:
-    object.__setattr__(flow, "flow_id", flow_id)
-    object.__setattr__(flow, "input_file", capture)
-    return flow
+    return replace(flow, flow_id=flow_id, input_file=capture)
 
 
 def _one(layers: dict[str, Any], name: str) -> str | None:

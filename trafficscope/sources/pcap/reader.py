@@ -28,6 +28,7 @@ import socket
 import struct
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from trafficscope.errors import ReadError
@@ -381,9 +382,8 @@ class _Capture:
 
     def _emit(self, flow: Flow) -> None:
         self.count += 1
-        object.__setattr__(flow, "flow_id", f"{self.name}:{self.count}")
-        object.__setattr__(flow, "input_file", os.fspath(self.path))
-        self.out.append(flow)
+        self.out.append(replace(flow, flow_id=f"{self.name}:{self.count}",
+                                input_file=os.fspath(self.path)))
 
     def _sweep(self, now: float) -> None:
         for conn in [c for c in self.tcp.values() if now - c.last > IDLE]:
