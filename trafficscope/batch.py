@@ -44,6 +44,7 @@ class Settings:
     first_party: tuple[str, ...] = ()
     owner_files: tuple[str, ...] = ()
     geoip: str | None = None
+    keylog: str | None = None  # SSLKEYLOGFILE: decrypt TLS in pcap inputs (tshark)
 
     def attributor(self) -> Attributor:
         return build_attributor(self.app, self.first_party, owner_files=self.owner_files,
@@ -73,7 +74,7 @@ def analyze_capture(path: str, settings: Settings, session: str) -> CaptureResul
     flows: list[tuple[Flow, tuple[Finding, ...]]] = []
     error = None
     try:
-        for flow in iter_flows(path):
+        for flow in iter_flows(path, keylog=settings.keylog):
             findings = tuple(analyzer.findings_for(flow))
             flows.append((_slim(flow), findings))
     except ReadError as e:
@@ -158,7 +159,8 @@ def _dask_results(todo: Sequence[tuple[Path, str]], settings: Settings, session:
 
 def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profile | None,
               app: str | None = None, first_party: Iterable[str] = (),
-              owner_files: Iterable[str] = (), geoip: str | None = None, workers: int = 1,
+              owner_files: Iterable[str] = (), geoip: str | None = None,
+              keylog: str | None = None, workers: int = 1,
               scheduler: str | None = None, new_session: bool = False,
               on_finding: Callable[[Finding], None] | None = None,
               progress: bool = False) -> Summary:
@@ -171,7 +173,7 @@ def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profil
         except ReadError as e:
             errors.append(str(e))
     settings = Settings(profile, app, tuple(first_party), tuple(map(str, owner_files)),
-                        str(geoip) if geoip else None)
+                        str(geoip) if geoip else None, str(keylog) if keylog else None)
     attribution = settings.attributor()  # unreadable owner or GeoIP files fail here
     fp = fingerprint(inputs, settings)
     session = None if new_session else store.batch_session(fp)
@@ -236,12 +238,13 @@ def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profil
             write(path, digest, _replay(result))
     else:
         for path, digest in _progress(iter(todo), len(todo), progress):
-            write(path, digest, _stream(analyzer, path))
+            write(path, digest, _stream(analyzer, path, settings.keylog))
     return summary
 
 
-def _stream(analyzer: Analyzer, path: Path) -> Iterator[tuple[Flow, list[Finding]]]:
-    for flow in iter_flows(path):
+def _stream(analyzer: Analyzer, path: Path,
+            keylog: str | None) -> Iterator[tuple[Flow, list[Finding]]]:
+    for flow in iter_flows(path, keylog=keylog):
         yield flow, analyzer.findings_for(flow)
 
 

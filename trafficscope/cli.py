@@ -38,7 +38,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         summary = analyze_files(
             args.inputs, store, profile=profile, app=args.app, first_party=args.first_party,
             owner_files=args.owners, geoip=args.geoip, workers=args.workers,
-            scheduler=args.scheduler, new_session=args.new_session,
+            scheduler=args.scheduler, new_session=args.new_session, keylog=args.keylog,
             on_finding=(lambda f: print(jsonl_line(f.to_record()), file=out)) if out else None,
             progress=sys.stderr.isatty())
         if args.parquet:
@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write findings as a Parquet dataset partitioned by app and capture")
     a.add_argument("--new-session", action="store_true",
                    help="start a new session even if a run of the same inputs can be continued")
+    a.add_argument("--keylog", metavar="FILE",
+                   help="TLS key log (SSLKEYLOGFILE format) to decrypt HTTPS in pcap/pcapng "
+                        "inputs; needs tshark")
     a.set_defaults(func=cmd_analyze)
 
     f = sub.add_parser("findings", help="export the findings of a session",

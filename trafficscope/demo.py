@@ -14,6 +14,7 @@ from .store import Store
 from .summary import render
 
 SAMPLE = "sample.har"
+SAMPLE_PCAP = "sample.pcapng"  # the same phone on the wire (captures/make_pcap.py)
 SAMPLE_PROFILE = "sample.profile.toml"
 SAMPLE_APP = "example.shoppingmall.android"
 
@@ -34,13 +35,16 @@ def run_demo(out_dir: Path, db: str | None = None) -> str:
     profile = load_profile(captures / SAMPLE_PROFILE)
     db_path = Path(db) if db else out_dir / "trafficscope.db"
     with Store(db_path) as store:
-        summary = analyze_files([captures / SAMPLE], store, profile=profile, app=SAMPLE_APP,
+        inputs = [captures / SAMPLE] + [
+            p for p in (captures / SAMPLE_PCAP,) if p.is_file()]
+        summary = analyze_files(inputs, store, profile=profile, app=SAMPLE_APP,
                                 new_session=True)
         records = list(store.iter_findings(summary.session))
         report = write_report(store, out_dir, session=summary.session)
     export(records, "jsonl", str(out_dir / "findings.jsonl"))
     return "\n".join([
-        f"trafficscope demo: {captures / SAMPLE} (simulated phone running {SAMPLE_APP})",
+        f"trafficscope demo: {', '.join(str(p) for p in inputs)}"
+        f" (simulated phone running {SAMPLE_APP})",
         "",
         render(summary),
         f"findings written to {out_dir / 'findings.jsonl'} and {out_dir / 'findings.csv'}",

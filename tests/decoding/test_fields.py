@@ -408,3 +408,24 @@ def test_extract_fields_never_raises(warnings_logged: list[logging.LogRecord],
         assert isinstance(f.value, str) and f.location in {
             "path", "query", "header", "cookie", "body", "websocket"}
     assert not warnings_logged  # no section fell back on an unexpected error
+
+
+@pytest.mark.parametrize(("kind", "headers", "location"), [
+    ("dns", (("qname", "jane-pixel.example.com"),), "dns"),
+    ("tls", (("sni", "t.example.net"),), "sni"),
+    ("quic", (("sni", "q.example.net"),), "sni"),
+    ("dhcp", (("hostname", "Janes-Pixel"), ("vendor_class", "android-dhcp-14")), "dhcp"),
+])
+def test_names_of_wire_kinds_have_their_own_location(kind: str, headers: tuple,
+                                                      location: str) -> None:
+    flow = make_flow(kind=kind, method=None, url=None, request_headers=headers)
+    got = [(f.location, f.key, f.value) for f in extract_fields(flow)]
+    assert got == [(location, k, v) for k, v in headers]
+
+
+def test_raw_payload_of_tcp_and_udp_flows_is_searched() -> None:
+    flow = make_flow(kind="udp", method=None, url=None,
+                     messages=(Message(True, b"imei=490154203237518", None, False),
+                               Message(False, b"reply", None, False)))
+    got = [(f.location, f.key) for f in extract_fields(flow)]
+    assert got == [("payload", "0.imei")]  # the reply (from the server) is not searched

@@ -10,6 +10,14 @@ Locations and keys:
 | `cookie`    | cookie name                            | the cookie value             |
 | `body`      | key path (`data.contacts.0.phone`)     | a leaf, or the whole text    |
 | `websocket` | message index, then the key path       | a leaf, or the whole text    |
+| `payload`   | message index (tcp/udp/dns flows)      | first client bytes, as text  |
+| `dns`       | `qname`                                | the name asked               |
+| `sni`       | `sni`                                  | TLS/QUIC server name         |
+| `dhcp`      | `hostname`, `vendor_class`, `fqdn`, `client_mac` | the option's value |
+
+For the name-only kinds (`dns`, `tls`, `quic`, `dhcp`) `request_headers`
+holds the names the client sent, not HTTP headers: they are reported under
+the kind's location.
 
 A plain text body has key None; a multipart part's name starts its key path;
 the websocket index is the message's place in `flow.messages` (client
@@ -96,7 +104,18 @@ def _split_url(url: str) -> tuple[str, str]:
     return (head if head.startswith("/") else ""), query
 
 
+#: Kinds whose `request_headers` are names the client sent, and their location.
+_NAME_LOCATIONS = {"dns": "dns", "tls": "sni", "quic": "sni", "dhcp": "dhcp"}
+#: Kinds whose messages are raw client payload.
+_PAYLOAD_KINDS = frozenset({"tcp", "udp", "dns", "quic"})
+
+
 def _header_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
+    name_location = _NAME_LOCATIONS.get(flow.kind)
+    if name_location:
+        for name, value in flow.request_headers:
+            yield from walk(name_location, name, value, (), limits)
+        return
     for name, value in flow.request_headers:
         if name.startswith(":"):
             continue
@@ -142,9 +161,10 @@ def _body_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
 
 
 def _websocket_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
+    location = "payload" if flow.kind in _PAYLOAD_KINDS else "websocket"
     for index, message in enumerate(flow.messages):
         if message.from_client and message.content:
-            yield from walk("websocket", str(index), decode_text(message.content), (), limits)
+            yield from walk(location, str(index), decode_text(message.content), (), limits)
 
 
 def content_type(value: str | None) -> tuple[str, dict[str, str]]:

@@ -7,6 +7,7 @@ else, so a caller needs one `except` to name the file and the reason.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import stat
@@ -68,13 +69,21 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     raise ReadError(path, UNKNOWN_FORMAT)
 
 
-def iter_flows(path: str | os.PathLike[str]) -> Iterator[Flow]:
+def iter_flows(path: str | os.PathLike[str], keylog: str | os.PathLike[str] | None = None,
+               ) -> Iterator[Flow]:
     """The flows of one capture, read by the reader of its format.
 
     The format is checked at once (a bad path raises here); read errors raise
-    `ReadError` while iterating, after the flows read before them.
+    `ReadError` while iterating, after the flows read before them. With a
+    `keylog`, pcap/pcapng captures are also decrypted (tshark) into HTTP flows.
     """
-    return READERS[detect_format(path)](path)
+    fmt = detect_format(path)
+    flows = READERS[fmt](path)
+    if keylog is not None and fmt in ("pcap", "pcapng"):
+        from trafficscope.sources.pcap.keylog import read_decrypted
+
+        return itertools.chain(flows, read_decrypted(path, keylog))
+    return flows
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -105,7 +114,9 @@ def _read_mitm(path: str | os.PathLike[str]) -> Iterator[Flow]:
 
 
 def _read_pcap(path: str | os.PathLike[str]) -> Iterator[Flow]:
-    raise ReadError(path, "pcap support is not available yet")
+    from trafficscope.sources.pcap.reader import read_pcap
+
+    return read_pcap(path)
 
 
 #: format -> reader; a reader raises `ReadError` only.

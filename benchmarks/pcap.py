@@ -1,0 +1,121 @@
+"""End-to-end speed on a large pcap, as ratios against tshark and scapy on the same file.
+
+    python benchmarks/pcap.py [--mb 200] [--scapy-mb 20] [--keep FILE]
+
+Generates an app-like capture of about --mb megabytes with
+`captures/make_pcap.py` (HTTP with identifiers, mostly TLS bytes, DNS, QUIC,
+DHCP; pass --mb 2000 for the 2 GB run), then times, each in its own process
+so peak RSS is its own:
+
+  trafficscope  `trafficscope analyze FILE --profile ...`: read, reassemble,
+                decode, detect, store (the full run, SQLite on disk)
+  tshark        `tshark -r FILE -T fields -e http.request.uri` (if installed)
+  scapy         `PcapReader` iterating the first --scapy-mb megabytes, with
+                the time extrapolated to the whole file (stated in the output)
+  read only     trafficscope's reader alone (pcap -> flows), in this process:
+                the end-to-end run above includes ~1 s of start-up (imports,
+                compiling the pattern database) that does not grow with the file
+
+and prints MB/s, peak RSS and trafficscope's speed as a ratio to each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from captures.make_pcap import generate, write_pcap  # noqa: E402
+
+SCAPY_CODE = """
+import sys
+from scapy.utils import PcapReader
+n = 0
+for pkt in PcapReader(sys.argv[1]):
+    n += 1
+print(n)
+"""
+
+
+def run(cmd: list[str]) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS in MB, stdout) of a child process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    dt = time.perf_counter() - t
+    if proc.returncode:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode})")
+    cpu = usage.ru_utime + usage.ru_stime
+    return dt, cpu, usage.ru_maxrss / 1024, out.decode(errors="replace")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--mb", type=float, default=200.0, help="size of the generated capture")
+    p.add_argument("--scapy-mb", type=float, default=20.0,
+                   help="scapy reads this many MB and its time is extrapolated")
+    p.add_argument("--keep", help="write the capture here (and reuse it if it exists)")
+    args = p.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap = Path(args.keep) if args.keep else Path(tmp) / "bench.pcap"
+        if not pcap.exists():
+            write_pcap(pcap, generate(int(args.mb * 1e6)))
+        mb = pcap.stat().st_size / 1e6
+        rows: list[tuple[str, float, float, float, str]] = []
+
+        db = Path(tmp) / "bench.db"
+        t_ts, c_ts, rss_ts, out = run([sys.executable, "-m", "trafficscope", "analyze", str(pcap),
+                                 "--profile", str(ROOT / "captures" / "sample.profile.toml"),
+                                 "--app", "example.shoppingmall.android", "--db", str(db)])
+        summary = out.strip().splitlines()[0] if out.strip() else ""
+        rows.append(("trafficscope", t_ts, c_ts, rss_ts, "analyze, end to end"))
+
+        tshark = shutil.which("tshark")
+        if tshark:
+            t_sh, c_sh, rss_sh, out = run([tshark, "-r", str(pcap), "-T", "fields",
+                                     "-e", "http.request.uri"])
+            uris = sum(1 for line in out.splitlines() if line.strip())
+            rows.append(("tshark", t_sh, c_sh, rss_sh, f"-e http.request.uri ({uris} URIs)"))
+
+        from trafficscope.sources.pcap.reader import read_pcap
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        flows = sum(1 for _ in read_pcap(pcap))
+        t_rd, c_rd = time.perf_counter() - t0, time.process_time() - c0
+        import resource
+
+        rss_rd = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append(("read only", t_rd, c_rd, rss_rd, f"{flows} flows, no detection or store"))
+
+        subset = Path(tmp) / "subset.pcap"
+        with pcap.open("rb") as src, subset.open("wb") as dst:
+            dst.write(src.read(int(args.scapy_mb * 1e6)))
+        t_sc, c_sc, rss_sc, _ = run([sys.executable, "-c", SCAPY_CODE, str(subset)])
+        sub_mb = subset.stat().st_size / 1e6
+        rows.append(("scapy", t_sc * mb / sub_mb, c_sc * mb / sub_mb, rss_sc,
+                     f"PcapReader on the first {sub_mb:.0f} MB, time x{mb / sub_mb:.1f}"))
+
+    print(f"capture {mb:.0f} MB; {summary}")
+    print("ratios: trafficscope's speed over each tool's, by CPU time (wall time in brackets)")
+    print(f"{'':13} {'wall s':>7} {'CPU s':>7} {'MB/s CPU':>9} {'peak RSS':>9} {'ratio':>15}")
+    for name, t, cpu, rss, note in rows:
+        ratio = (f"{cpu / c_ts:.1f}x ({t / t_ts:.1f}x)"
+                 if name not in ("trafficscope", "read only") else "")
+        print(f"{name:13} {t:7.1f} {cpu:7.1f} {mb / cpu:9.1f} {rss:7.0f}MB {ratio:>15}  {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,392 @@
+"""Read a pcap or pcapng capture as `Flow`s: the packet loop and the flows it emits.
+
+One pass over the memory-mapped file: link layer -> IP (fragments joined) ->
+GTP-U tunnels opened -> TCP reassembled per direction / UDP grouped per flow.
+Emitted flows:
+
+| kind    | when                                   | host                      |
+|---------|----------------------------------------|---------------------------|
+| `http`  | each HTTP/1.x request, as it completes | Host header               |
+| `tls`   | TLS connection ends (`tls-no-keys`)    | SNI, else DNS name, else IP |
+| `quic`  | end of capture / idle (`quic-no-keys`) | SNI of the Initial        |
+| `dns`   | each query (UDP or TCP)                | the name asked            |
+| `dhcp`  | each client message                    | the server (or broadcast) |
+| `tcp`, `udp` | flow ends; first client bytes kept | DNS name, else IP        |
+
+Memory is bounded and does not grow with the file: per stream `tcp.DEPTH`
+bytes out of order, `MAX_TCP`/`MAX_UDP` flows tracked (the least recently seen
+is closed and emitted first), flows idle for `IDLE` seconds of capture time
+are closed, `MAX_NAMES` DNS answers remembered.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import socket
+import struct
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from trafficscope.errors import ReadError
+from trafficscope.model import Flow, Message
+
+from . import dhcp, dns, quic
+from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
+from .http1 import Request
+from .ip import IPDecoder
+from .links import gtp_u_inner, ip_offset, pcapdroid_app
+from .records import iter_offsets, open_map
+from .tcp import DEPTH, Stream
+from .tls import client_hello
+
+log = logging.getLogger(__name__)
+
+MAX_TCP = 20_000
+MAX_UDP = 20_000
+MAX_NAMES = 100_000
+IDLE = 600.0
+_SWEEP = 8192  # packets between idle sweeps
+_GTP_PORT = 2152
+#: Ethernet + IPv4 + TCP/UDP header fields the fast path needs, in one unpack: EtherType,
+#: version/IHL, total length, flags/fragment offset, protocol, addresses+ports (the flow
+#: key), TCP data offset, TCP flags.
+_HEAD = struct.Struct("!12xHBxH2xHxB2x12s8xBB").unpack_from
+
+
+def _ip_text(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
+
+
+def read_pcap(path: str | os.PathLike[str]) -> Iterator[Flow]:
+    """The flows of a pcap/pcapng file; a damaged file raises `ReadError` after its flows."""
+    return _Capture(path).flows()
+
+
+class _Capture:
+    def __init__(self, path: str | os.PathLike[str], depth: int = DEPTH) -> None:
+        self.path = path
+        self.name = Path(path).name
+        self.depth = depth
+        self.ip = IPDecoder()
+        self.tcp: OrderedDict[tuple[Endpoint, Endpoint], TcpConn] = OrderedDict()
+        self.udp: OrderedDict[tuple[Endpoint, Endpoint], UdpFlow] = OrderedDict()
+        self.names: OrderedDict[bytes, str] = OrderedDict()
+        self.out: list[Flow] = []
+        #: src IP + dst IP + ports (IPv4, 12 bytes) -> a direction that only counts bytes.
+        self.fast: dict[bytes, tuple[TcpConn, Stream]] = {}
+        self.fast_udp: dict[bytes, tuple[UdpFlow, bool]] = {}  # the same for UDP: outgoing?
+        self.count = 0
+        self.damaged = 0
+        self.app: str | None = None  # from the PCAPdroid trailer of the packet being read
+
+    def flows(self) -> Iterator[Flow]:
+        error: ReadError | None = None
+        mm = open_map(self.path)
+        try:
+            yield from self._loop(mm)
+        except ReadError as e:
+            error = e
+        finally:
+            mm.close()
+        for conn in list(self.tcp.values()):
+            self._close_tcp(conn)
+        for flow in list(self.udp.values()):
+            self._close_udp(flow)
+        yield from self.out
+        self.out.clear()
+        if error is not None:
+            raise error
+
+    def _loop(self, mm: mmap.mmap) -> Iterator[Flow]:
+        """The packet loop. Its fast path reads Ethernet/IPv4/TCP headers in place and only
+        counts the bytes of a stream whose reader is done (TLS after the ClientHello,
+        server responses): most bytes of a capture take no more than this."""
+        fast, fast_udp, out = self.fast, self.fast_udp, self.out
+        n = 0
+        for ts, link, start, length in iter_offsets(self.path, mm):
+            n += 1
+            if n % _SWEEP == 0:
+                self._sweep(ts)
+            if link == 1 and length >= 48:
+                etype, vihl, total, frag, proto, key, doff, tflags = _HEAD(mm, start)
+                if etype == 0x0800 and vihl == 0x45 and not frag & 0x3FFF:
+                    if proto == 6 and not tflags & 7:
+                        entry = fast.get(key)
+                        if entry is not None:
+                            conn, stream = entry
+                            stream.bytes += total - 20 - (doff >> 4) * 4
+                            conn.last = ts
+                            continue
+                    elif proto == 17:
+                        uentry = fast_udp.get(key)
+                        if uentry is not None:
+                            flow, outgoing = uentry
+                            if outgoing:
+                                flow.bytes_out += total - 28
+                            else:
+                                flow.bytes_in += total - 28
+                            flow.last = ts
+                            flow.packets += 1
+                            continue
+            frame = mm[start : start + length]
+            self.app = pcapdroid_app(frame)
+            off = ip_offset(link, frame)
+            if off >= 0:
+                try:
+                    self._ip(ts, frame, off, 0)
+                except (IndexError, ValueError) as e:  # a damaged packet: skip it
+                    self.damaged += 1
+                    log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
+            if out:
+                yield from out
+                out.clear()
+
+    # --- network layer ---------------------------------------------------------------
+
+    def _ip(self, ts: float, buf: bytes, off: int, depth: int) -> None:
+        pkt = self.ip.decode(buf, off)
+        if pkt is None:
+            return
+        src, dst, proto, payload = pkt
+        if proto == 6 and len(payload) >= 20:
+            self._tcp(ts, src, dst, payload)
+        elif proto == 17 and len(payload) >= 8:
+            sport, dport = (payload[0] << 8) | payload[1], (payload[2] << 8) | payload[3]
+            data = payload[8:]
+            if _GTP_PORT in (sport, dport) and depth < 2:
+                inner = gtp_u_inner(data)
+                if inner >= 0:
+                    self._ip(ts, data, inner, depth + 1)
+                    return
+            self._udp(ts, (src, sport), (dst, dport), data)
+
+    # --- TCP ---------------------------------------------------------------------------
+
+    def _tcp(self, ts: float, src: bytes, dst: bytes, seg: bytes) -> None:
+        a: Endpoint = (src, (seg[0] << 8) | seg[1])
+        b: Endpoint = (dst, (seg[2] << 8) | seg[3])
+        seq = int.from_bytes(seg[4:8], "big")
+        flags = seg[13]
+        data = seg[(seg[12] >> 4) * 4 :]
+        syn, rst, fin = flags & 2, flags & 4, flags & 1
+        conn = self.tcp.get((a, b)) or self.tcp.get((b, a))
+        if conn is not None and syn and not flags & 0x10 and conn.bytes_out + conn.bytes_in:
+            self._close_tcp(conn)  # the port pair is used again
+            conn = None
+        if conn is None:
+            if not (data or syn):
+                return
+            if syn:
+                client, server = (a, b) if not flags & 0x10 else (b, a)
+            else:
+                client, server = (b, a) if server_side(b, a) else (a, b)
+            conn = TcpConn(client, server, ts, self.depth, self._request)
+            conn.app = self.app
+            self.tcp[(client, server)] = conn
+            if len(self.tcp) > MAX_TCP:
+                self._close_tcp(next(iter(self.tcp.values())))
+        else:
+            self.tcp.move_to_end((conn.client, conn.server) if (conn.client, conn.server)
+                                 in self.tcp else (conn.server, conn.client))
+        conn.last = conn.now = ts
+        stream = conn.stream_from(a)
+        if syn:
+            stream.syn(seq)
+        elif data:
+            stream.add(seq, data)
+            if stream.done and len(src) == 4:
+                key = src + dst + seg[:4]
+                self.fast[key] = (conn, stream)
+                conn.fast_keys.append(key)
+        if rst:
+            self._close_tcp(conn)
+        elif fin:
+            conn.fins += 1
+            if conn.fins >= 2:
+                self._close_tcp(conn)
+
+    def _request(self, conn: TcpConn, req: Request) -> None:
+        conn.requests += 1
+        host_header = next((v for k, v in req.headers if k.lower() == "host"), None)
+        ip, port = _ip_text(conn.server[0]), conn.server[1]
+        authority = host_header or (ip if port == 80 else f"{ip}:{port}")
+        url = req.target if "://" in req.target else (
+            f"http://{authority}{req.target}" if req.target.startswith("/") else req.target)
+        name = host_header or ""
+        if name and not name.startswith("["):
+            name = name.rsplit(":", 1)[0]
+        self._emit(Flow(
+            flow_id="", ts=req.ts, source="pcap", kind="http",
+            host=name or self.names.get(conn.server[0]) or ip,
+            method=req.method, url=url, http_version=req.version, request_headers=req.headers,
+            request_body=req.body, server_ip=ip, server_port=port,
+            client_ip=_ip_text(conn.client[0]), app=conn.app, bytes_out=req.size,
+            ts_end=req.ts_end,
+            notes=req.notes + conn.notes()))
+
+    def _close_tcp(self, conn: TcpConn) -> None:
+        key = (conn.client, conn.server)
+        if self.tcp.pop(key, None) is None:
+            self.tcp.pop((conn.server, conn.client), None)
+        for fast_key in conn.fast_keys:
+            self.fast.pop(fast_key, None)
+        conn.close()
+        if conn.kind == "http" and conn.requests:
+            return
+        notes = conn.notes()
+        messages: tuple[Message, ...] = ()
+        headers: tuple[tuple[str, str], ...] = ()
+        host = self._name_of(conn.server[0])
+        if conn.kind == "tls":
+            notes += ("tls-no-keys",)
+            if conn.sni:
+                host, headers = conn.sni, (("sni", conn.sni),)
+        elif conn.snippet:
+            messages = (Message(True, bytes(conn.snippet), conn.ts, False),)
+            if conn.kind == "dns":
+                self._dns_tcp(conn, bytes(conn.snippet))
+        self._emit(Flow(
+            flow_id="", ts=conn.ts, source="pcap", kind=conn.kind if conn.kind != "http" else "tcp",
+            host=host, request_headers=headers, messages=messages,
+            server_ip=_ip_text(conn.server[0]), server_port=conn.server[1],
+            client_ip=_ip_text(conn.client[0]), app=conn.app, bytes_out=conn.bytes_out,
+            bytes_in=conn.bytes_in, ts_end=conn.last, notes=notes))
+
+    def _dns_tcp(self, conn: TcpConn, data: bytes) -> None:
+        pos = 0
+        while pos + 2 <= len(data):
+            n = (data[pos] << 8) | data[pos + 1]
+            msg = dns.parse(data[pos + 2 : pos + 2 + n])
+            if msg and not msg.is_response:
+                self._dns_query(conn.ts, msg, conn.client, conn.server, n)
+            pos += 2 + n
+
+    # --- UDP ---------------------------------------------------------------------------
+
+    def _udp(self, ts: float, a: Endpoint, b: Endpoint, data: bytes) -> None:
+        ports = (a[1], b[1])
+        if 53 in ports or 5353 in ports:
+            msg = dns.parse(data)
+            if msg is not None:
+                if msg.is_response:
+                    for name, addr in msg.addresses:
+                        self._remember(addr, name)
+                else:
+                    self._dns_query(ts, msg, a, b, len(data))
+                return
+        if ports in ((68, 67), (67, 68)):
+            fields = dhcp.parse(data)
+            if fields is not None:
+                self._dhcp(ts, a, b, fields, len(data))
+                return
+        flow = self.udp.get((a, b)) or self.udp.get((b, a))
+        if flow is None:
+            client, server = (b, a) if server_side(b, a) else (a, b)
+            flow = self.udp[(client, server)] = UdpFlow(client, server, ts)
+            flow.app = self.app
+            if len(self.udp) > MAX_UDP:
+                self._close_udp(next(iter(self.udp.values())))
+        flow.last = ts
+        flow.packets += 1
+        if a != flow.client:
+            flow.bytes_in += len(data)
+            self._count_only(flow, a, b, False)
+            return
+        flow.bytes_out += len(data)
+        if flow.sni is None and flow.packets <= 16 and (flow.quic_keys or quic.initial_dcid(data)):
+            self._quic(flow, data)
+        elif flow.kind == "udp" and len(flow.snippet) < SNIPPET:
+            flow.snippet += data[: SNIPPET - len(flow.snippet)]
+        if flow.sni is not None or flow.packets > 16 or len(flow.snippet) >= SNIPPET:
+            self._count_only(flow, a, b, True)
+
+    def _count_only(self, flow: UdpFlow, a: Endpoint, b: Endpoint, outgoing: bool) -> None:
+        """From now on the loop only counts this direction's bytes."""
+        if len(a[0]) == 4:
+            key = a[0] + b[0] + a[1].to_bytes(2, "big") + b[1].to_bytes(2, "big")
+            self.fast_udp[key] = (flow, outgoing)
+            flow.fast_keys.append(key)
+
+    def _quic(self, flow: UdpFlow, data: bytes) -> None:
+        if flow.quic_keys is None:
+            dcid = quic.initial_dcid(data)
+            if dcid is None:
+                return
+            flow.quic_keys = quic.InitialKeys(dcid)
+        assert isinstance(flow.quic_keys, quic.InitialKeys)
+        frames = quic.crypto_frames(flow.quic_keys, data)
+        if not frames:
+            return
+        flow.kind = "quic"
+        for off, piece in frames:
+            if off < 65536:
+                flow.crypto.setdefault(off, piece)
+        hello = client_hello(quic.join_crypto(flow.crypto))
+        if hello is not None:
+            flow.sni = hello.sni or ""
+            flow.crypto = {}
+
+    def _close_udp(self, flow: UdpFlow) -> None:
+        if self.udp.pop((flow.client, flow.server), None) is None:
+            return
+        for key in flow.fast_keys:
+            self.fast_udp.pop(key, None)
+        headers: tuple[tuple[str, str], ...] = ()
+        host = self._name_of(flow.server[0])
+        notes: tuple[str, ...] = ()
+        if flow.kind == "quic":
+            notes = ("quic-no-keys",)
+            if flow.sni:
+                host, headers = flow.sni, (("sni", flow.sni),)
+        messages = (Message(True, bytes(flow.snippet), flow.ts, False),) if flow.snippet else ()
+        self._emit(Flow(
+            flow_id="", ts=flow.ts, source="pcap", kind=flow.kind, host=host,
+            request_headers=headers, messages=messages, server_ip=_ip_text(flow.server[0]),
+            server_port=flow.server[1], client_ip=_ip_text(flow.client[0]), app=flow.app,
+            bytes_out=flow.bytes_out, bytes_in=flow.bytes_in, ts_end=flow.last, notes=notes))
+
+    def _dns_query(self, ts: float, msg: dns.DnsMessage, a: Endpoint, b: Endpoint,
+                   size: int) -> None:
+        self._emit(Flow(
+            flow_id="", ts=ts, source="pcap", kind="dns", host=msg.questions[0],
+            request_headers=tuple(("qname", q) for q in msg.questions),
+            server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
+            app=self.app, bytes_out=size, ts_end=ts))
+
+    def _dhcp(self, ts: float, a: Endpoint, b: Endpoint, fields: tuple[tuple[str, str], ...],
+              size: int) -> None:
+        self._emit(Flow(
+            flow_id="", ts=ts, source="pcap", kind="dhcp", host=_ip_text(b[0]),
+            request_headers=fields,
+            server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
+            bytes_out=size, ts_end=ts))
+
+    # --- shared ------------------------------------------------------------------------
+
+    def _remember(self, addr: str, name: str) -> None:
+        try:
+            raw = socket.inet_pton(socket.AF_INET6 if ":" in addr else socket.AF_INET, addr)
+        except OSError:
+            return
+        self.names[raw] = name
+        self.names.move_to_end(raw)
+        if len(self.names) > MAX_NAMES:
+            self.names.popitem(last=False)
+
+    def _name_of(self, raw: bytes) -> str:
+        return self.names.get(raw) or _ip_text(raw)
+
+    def _emit(self, flow: Flow) -> None:
+        self.count += 1
+        self.out.append(replace(flow, flow_id=f"{self.name}:{self.count}",
+                                input_file=os.fspath(self.path)))
+
+    def _sweep(self, now: float) -> None:
+        for conn in [c for c in self.tcp.values() if now - c.last > IDLE]:
+            self._close_tcp(conn)
+        for flow in [f for f in self.udp.values() if now - f.last > IDLE]:
+            self._close_udp(flow)
