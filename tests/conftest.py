@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-#: Public captures kept beside the repository (../shared/corpus), never copied into it.
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+#: Public captures kept beside the repository (../shared/corpus), never copied into it;
+#: TRAFFICSCOPE_CORPUS points elsewhere (a worktree's checkout has no ../shared).
+CORPUS = Path(os.environ.get("TRAFFICSCOPE_CORPUS")
+              or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
 
 
 @pytest.fixture(scope="session")
