@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from ..model import Field, Flow
-from .content import decode_body
 from .blobs import decode_bytes
+from .content import decode_body
 from .limits import DEFAULT_LIMITS, Budget, Limits
 from .values import decode_text, join_key, parse_form, parse_json, percent_decode, walk
 

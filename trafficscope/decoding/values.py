@@ -32,6 +32,11 @@ __all__ = ["FormPairs", "JsonNumber", "decode_text", "parse_form", "parse_json",
            "percent_decode", "walk"]
 
 
+#: Object keys at least this long are walked as values too, under `parent.#key`.
+KEY_FIELD_MIN = 24
+KEY_MARK = "#key"
+
+
 class FormPairs(tuple[tuple[str, str, bool], ...]):
     """Parsed `application/x-www-form-urlencoded` data: (name, value, percent_changed)."""
 
@@ -248,6 +253,9 @@ def _walk(
         if isinstance(node, dict):
             children = [(prefix + k, v, enc, depth + 1, nest, truncated)
                         for k, v in node.items()]
+            # Data used as a key (a URL with its query string, a blob): walked too.
+            children.extend((prefix + KEY_MARK, k, enc, depth + 1, nest, truncated)
+                            for k in node if len(k) >= KEY_FIELD_MIN)
         elif isinstance(node, list):
             children = [(prefix + str(i), v, enc, depth + 1, nest, truncated)
                         for i, v in enumerate(node)]
@@ -257,6 +265,8 @@ def _walk(
                  truncated)
                 for name, value, changed in node
             ]
+            children.extend((prefix + KEY_MARK, name, enc, depth, nest, truncated)
+                            for name, _, _ in node if len(name) >= KEY_FIELD_MIN)
         else:
             continue  # JSON true, false, null: nothing to scan
         children.reverse()

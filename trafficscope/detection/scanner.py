@@ -106,8 +106,10 @@ class Scanner:
                 elif not engine.spans(pid, f.value):
                     continue
                 elif isinstance(rule, Variant):
+                    if rule.key_entity and not priors.get(rule.key_entity):
+                        continue
                     _add(found, Detection(rule.entity, f, rule.value, "known", rule.confidence,
-                                          (), ("profile", f"variant:{rule.name}")))
+                                          rule.steps, ("profile", f"variant:{rule.name}")))
                 else:
                     apps.setdefault(rule, []).append(f)
         for detector in self._flow_detectors:
