@@ -160,8 +160,7 @@ def _utf8(data: bytes) -> bool:
 
 def _msgpack(data: bytes, limits: Limits, budget: Budget, depth: int) -> object | None:
     try:
-        obj = msgpack.unpackb(data, raw=True, strict_map_key=False,
-                              max_buffer_size=len(data), use_list=True)
+        obj = msgpack.unpackb(data, raw=True, strict_map_key=False, use_list=True)
     except Exception:  # msgpack raises many types on bad input: not MessagePack
         return None
     if not isinstance(obj, dict | list):

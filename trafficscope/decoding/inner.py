@@ -9,8 +9,7 @@ so each checks its result before accepting it:
 - `hex`: an even number of hex digits, at least `Limits.min_encoded_len`,
   whose bytes are text or something `blobs.decode_bytes` recognises;
 - `base64`: standard or URL-safe alphabet, padded or not, at least
-  `Limits.min_encoded_len` characters, not all hex digits (those are hex or a
-  hash), whose bytes are text, compressed, MessagePack or protobuf holding
+  `Limits.min_encoded_len` characters, not all digits (ids, times), whose bytes are text, compressed, MessagePack or protobuf holding
   text.
 
 A hex or base64 decoding keeps the raw value as a field too (`keep_raw`):
@@ -27,7 +26,7 @@ from .blobs import Decoded, decode_bytes
 from .limits import Budget, Limits
 
 _HEX_RE = re.compile(r"(?:[0-9A-Fa-f]{2})+")
-_HEX_CHARS = re.compile(r"[0-9A-Fa-f]+")
+_DIGITS = re.compile(r"[0-9]+")
 _B64_RE = re.compile(r"[A-Za-z0-9+/\-_]+={0,2}")
 _JWT_RE = re.compile(r"(eyJ[A-Za-z0-9_-]+)\.(eyJ[A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)")
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
@@ -68,7 +67,7 @@ def hex_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
 
 def base64_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
     if (len(text) < limits.min_encoded_len or not _B64_RE.fullmatch(text)
-            or _HEX_CHARS.fullmatch(text)):
+            or _DIGITS.fullmatch(text)):
         return None
     data = b64decode(text)
     if data is None:
