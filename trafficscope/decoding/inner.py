@@ -9,8 +9,8 @@ so each checks its result before accepting it:
 - `hex`: an even number of hex digits, at least `Limits.min_encoded_len`,
   whose bytes are text or something `blobs.decode_bytes` recognises;
 - `base64`: standard or URL-safe alphabet, padded or not, at least
-  `Limits.min_encoded_len` characters, not all digits (ids, times), whose bytes are text, compressed, MessagePack or protobuf holding
-  text.
+  `Limits.min_encoded_len` characters, not all digits (ids, times), whose
+  bytes are text, compressed, MessagePack or protobuf holding text.
 
 A hex or base64 decoding keeps the raw value as a field too (`keep_raw`):
 a guess must never hide what was sent.
