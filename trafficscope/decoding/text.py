@@ -51,7 +51,7 @@ def sniff_text(data: bytes, min_len: int = 4) -> tuple[str, str] | None:
     if len(data) % 2 == 0 and data[0::2].count(0) == len(data) // 2 and data[1::2].count(0) == 0:
         text = data.decode("utf-16-be")
         return (text, "utf-16") if _is_printable(text) else None
-    if any(b >= 0x81 for b in data):
+    if max(data) >= 0x81:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
