@@ -32,6 +32,7 @@ EMAIL_ROWS = [
     ("contact: Jane.Doe+tag@Mail.Example.CO.uk.", None, True),  # subdomains, tag, trailing dot
     ('{"u":"li_lei@qq.com"}', None, True),  # inside JSON
     ("x@corp.internal", "email", True),  # uncommon TLD, base score + key
+    ("zhang.wei@163.com", None, True),  # NetEase mail: a digits-only domain label
     ("image@2x.png", None, False),  # retina asset name, not an address
     ("icon@3x.webp", None, False),  # same, another extension
     ("version@1.2.3", None, False),  # numeric TLD

@@ -142,6 +142,20 @@ def decode_bytes(data: bytes, limits: Limits, budget: Budget, depth: int = 0,
     return None
 
 
+def decode_declared(data: bytes, mime: str, limits: Limits, budget: Budget) -> Decoded | None:
+    """A body whose Content-Type names protobuf or MessagePack, parsed as that."""
+    if "protobuf" in mime or mime.startswith("application/grpc"):
+        if mime.startswith("application/grpc") and len(data) >= 5:
+            data = data[5:]  # gRPC frame: compressed flag and length
+        message = parse_message(data, limits.max_depth,
+                                lambda chunk: decode_bytes(chunk, limits, budget, 1))
+        return Decoded(("protobuf",), message) if message is not None else None
+    if "msgpack" in mime:
+        packed = _msgpack(data, limits, budget, 0)
+        return Decoded(("msgpack",), packed) if packed is not None else None
+    return None
+
+
 def _after(name: str, out: bytes, cut: bool, limits: Limits, budget: Budget,
            depth: int) -> Decoded:
     inner = decode_bytes(out, limits, budget, depth + 1, strict=False)

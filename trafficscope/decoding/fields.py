@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from ..model import Field, Flow
-from .blobs import decode_bytes
+from .blobs import decode_bytes, decode_declared
 from .content import decode_body
 from .limits import DEFAULT_LIMITS, Budget, Limits
 from .values import decode_text, join_key, parse_form, parse_json, percent_decode, walk
@@ -193,6 +193,11 @@ def _content_fields(
             return
         truncated = True
     is_json = mime in _JSON_TYPES or mime.endswith("+json")
+    declared = decode_declared(data, mime, limits, values) if mime else None
+    if declared is not None:
+        yield from walk(location, key, declared.node, (*enc, *declared.steps), limits,
+                        nest=nest, truncated=truncated or declared.truncated, budget=values)
+        return
     if not is_json and mime != _FORM_TYPE and not params.get("charset") and _binary(data):
         share = Budget(min(values.left, budget.left))  # draws from both budgets
         start = share.left

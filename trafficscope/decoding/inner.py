@@ -4,7 +4,8 @@ Each is a `ValueDecoder` for the table in `values.py`: `(text, limits,
 budget) -> Decoded | None`. They are guesses (a token can look like base64),
 so each checks its result before accepting it:
 
-- `jwt`: `header.payload.signature` whose header and payload are base64url
+- `jwt`: `header.payload.signature` (after `Bearer ` in an Authorization
+  header) whose header and payload are base64url
   JSON; the payload is walked;
 - `hex`: an even number of hex digits, at least `Limits.min_encoded_len`,
   whose bytes are text or something `blobs.decode_bytes` recognises;
@@ -28,7 +29,8 @@ from .limits import Budget, Limits
 _HEX_RE = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 _DIGITS = re.compile(r"[0-9]+")
 _B64_RE = re.compile(r"[A-Za-z0-9+/\-_]+={0,2}")
-_JWT_RE = re.compile(r"(eyJ[A-Za-z0-9_-]+)\.(eyJ[A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)")
+_JWT_RE = re.compile(
+    r"(?:Bearer\s+)?(eyJ[A-Za-z0-9_-]+)\.(eyJ[A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)", re.IGNORECASE)
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 

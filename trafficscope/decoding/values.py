@@ -152,7 +152,7 @@ VALUE_DECODERS: tuple[tuple[str, str, ValueDecoder], ...] = (
     ("json", r"\s*[\[{]", _json_value),
     ("form", r"[\w.\-\[\]%]+=(?!=)", _form_value),
     ("percent", r"[^%]*%[0-9A-Fa-f]{2}", _percent_value),
-    ("jwt", r"eyJ[A-Za-z0-9_-]+\.eyJ", jwt_value),
+    ("jwt", r"(?:[Bb]earer\s+)?eyJ[A-Za-z0-9_-]+\.eyJ", jwt_value),
     ("hex", r"[0-9A-Fa-f]{8}", hex_value),
     ("base64", r"[A-Za-z0-9+/_-]{8}", base64_value),
 )
