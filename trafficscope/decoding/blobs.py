@@ -5,8 +5,8 @@ the node to walk, whether a cap cut it) or None when the bytes are none of:
 
 1. compressed, recognised by magic: gzip (`1f 8b`), zstd (`28 b5 2f fd`),
    zlib (`78 xx` with a valid header check); the output is decoded again;
-2. printable text in UTF-8, UTF-16 or GB18030 (`text.sniff_text`);
-3. MessagePack: a map or array that unpacks exactly, holding some text;
+2. MessagePack: a map or array that unpacks exactly, holding some text;
+3. printable text in UTF-8, UTF-16 or GB18030 (`text.sniff_text`);
 4. compressed without magic: raw deflate, brotli, accepted only when the
    output is itself one of the above;
 5. protobuf (`protobuf.parse_message`) holding some text.
@@ -117,13 +117,14 @@ def decode_bytes(data: bytes, limits: Limits, budget: Budget, depth: int = 0,
                 continue
             out, cut = got
             return _after(name, out, cut, limits, budget, depth)
-    text = sniff_text(data)
-    if text is not None:
-        return Decoded((text[1],) if text[1] else (), text[0])
+    # MessagePack before text: its map/array markers are GBK lead bytes too.
     if data[0] in _MSGPACK_START:
         packed = _msgpack(data, limits, budget, depth)
         if packed is not None and (not strict or has_text(packed)):
             return Decoded(("msgpack",), packed)
+    text = sniff_text(data)
+    if text is not None:
+        return Decoded((text[1],) if text[1] else (), text[0])
     if budget.left > 0:
         for name, fn in NO_MAGIC:
             got = _decompress(name, fn, data, limits, budget)

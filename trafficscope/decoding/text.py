@@ -59,7 +59,8 @@ def sniff_text(data: bytes, min_len: int = 4) -> tuple[str, str] | None:
         cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
         other = sum(1 for c in text if not c.isascii() and not "\u4e00" <= c <= "\u9fff")
         # Random bytes decode as GB18030 too, into rare symbols and control bytes.
-        if cjk >= 2 and other == 0 and text.isprintable():
+        if cjk >= 2 and cjk * 3 >= len(text.replace(" ", "")) and other == 0 \
+                and text.isprintable():
             return text, "gb18030"
     return None
 

@@ -12,8 +12,8 @@ like identifiers (times, request UUIDs, signatures, versions, order numbers).
 
 Each `Sample` says which entities it must reveal (`required`, with how each
 was hidden in `encodings`) and which it may (`allowed`: a contact's phone is
-also a phone number). A hashed value is recoverable only with the profile:
-`required_bare` leaves it out.
+also a phone number, an access point's BSSID is a MAC address). A hashed
+value is recoverable only with the profile: `required_bare` leaves it out.
 """
 
 from __future__ import annotations
@@ -275,6 +275,8 @@ def generate(seed: int | None = None, flows: int = 600) -> tuple[Phone, list[Sam
                 payload[key] = value
                 how.append((entity, style))
             required.add(entity)
+            if entity == "WIFI_BSSID":
+                allowed.add("MAC")  # a BSSID is a MAC address: without its key, that is all
         extra = r.random()
         if style not in _FLAT_STYLES and extra < 0.15:
             payload["location"] = {"lat": f"{phone.lat:.6f}", "lng": f"{phone.lon:.6f}"}

@@ -41,7 +41,7 @@ ROLES = {
     "pkg": "package", "pkgname": "package", "packagename": "package", "package": "package",
     "bundleid": "package", "appid": "package",
 }
-_ITEM = re.compile(r"^(.*?)(?:^|\.)([0-9]+)(?:\.(.+))?$")
+_ITEM = re.compile(r"^(?:(.*)\.)?([0-9]+)(?:\.([^.]+))?$")  # the last index
 PACKAGE = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+){1,8}")
 _DIGITS = re.compile(r"[0-9]")
 _NOT_APPS = re.compile(r"[0-9]+(?:\.[0-9]+)+|.*\.(?:com|cn|net|org|html|js|png|jpg)$")
@@ -56,11 +56,11 @@ def _items(fields: Sequence[Field]) -> dict[tuple[str, str], dict[str, dict[str,
         m = _ITEM.match(f.key.replace("[", ".").replace("]", ""))
         if m is None:
             continue
-        parent, index, leaf = m.group(1), m.group(2), m.group(3)
+        parent, index, leaf = m.group(1) or "", m.group(2), m.group(3)
         if leaf is None:
             role = ""
         else:
-            role = ROLES.get(normalize_key(leaf.rsplit(".", 1)[-1]), "")
+            role = ROLES.get(normalize_key(leaf), "")
             if not role:
                 continue
         lists.setdefault((f.location, parent), {}).setdefault(index, {}).setdefault(role, f)
