@@ -27,7 +27,8 @@ Values shorter than `MIN_LENGTH` characters (or 3 bytes) are not searched.
 
 Installed app ids are matched the same way; the scanner reports APP_LIST when
 a flow carries at least two of them. The profile location is matched by
-distance, not text (see `KnownIndex.lookup`).
+distance: location forms (`near.py`) are matched as text and then checked,
+and pattern detections are checked in `KnownIndex.lookup`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from .detectors.location import haversine_m, parse_pair
 from .detectors.mac import mac_hex
 from .detectors.phone import REGION
 from .engine import EnginePattern, literal_regex
+from .near import near
+from .near import patterns as near_patterns
 
 MIN_LENGTH = 2
 SHORT = 6  # known values shorter than this match with SHORT_CONFIDENCE
@@ -78,6 +81,7 @@ class Variant:
     confidence: float
     steps: tuple[str, ...] = ()  # hashes/encodings applied to the value (extra_encoding)
     key_entity: str | None = None  # counts only under a key naming this entity
+    near: bool = False  # a location form: `near.near` checks the distance of each match
 
 
 def kind_of(kv: KnownValue) -> str:
@@ -265,8 +269,15 @@ class KnownIndex:
             vs.extend(got)
             if got:
                 self._by_value.setdefault(got[0].value, kv.entity)
+        if self.location is not None:  # matched as text, then checked by distance
+            vs.extend(Variant(pattern, "LOCATION", "", name, 1.0, steps, near=True)
+                      for pattern, name, steps in near_patterns(self.location))
         self.variants = tuple(vs)
         self.apps = tuple(dict.fromkeys(a for a in profile.installed_apps if len(a) >= 3))
+
+    def near_value(self, variant: Variant, text: str) -> str | None:
+        """For a location variant's match: the normalised pair when within the radius."""
+        return near(self.location, text, variant.name) if self.location else None
 
     def lookup(self, entity: str, value: str) -> str | None:
         """The profile entity of a normalised detected value, or None.

@@ -103,6 +103,12 @@ class Scanner:
                         det = self._pattern(rule, f, f.value[start:end], priors)
                         if det is not None:
                             _add(found, det)
+                elif isinstance(rule, Variant) and rule.near:
+                    for start, end in engine.spans(pid, f.value):
+                        pair = self.known.near_value(rule, f.value[start:end])
+                        if pair is not None:
+                            _add(found, Detection("LOCATION", f, pair, "known", 1.0, rule.steps,
+                                                  ("profile", f"variant:{rule.name}")))
                 elif not engine.spans(pid, f.value):
                     continue
                 elif isinstance(rule, Variant):

@@ -39,6 +39,7 @@ from ..profile import parse_profile
 APPS = ("com.tencent.mm", "com.eg.android.AlipayGphone", "com.ss.android.ugc.aweme",
         "com.sina.weibo", "com.taobao.taobao", "com.baidu.searchbox", "com.netease.cloudmusic",
         "com.jingdong.app.mall", "com.xunmeng.pinduoduo", "tv.danmaku.bili")
+OWN_APP = "com.example.shop"  # the app sending: its own id is no app list
 HOSTS = ("log.umeng.com", "api.adkwai.com", "sdk.e.qq.com", "mobads.baidu.com",
          "api.jpush.cn", "ulogs.umeng.com", "app.adjust.com", "t.appsflyer.com",
          "api.example-app.cn", "data.bytedance.com")
@@ -153,7 +154,7 @@ def _noise(r: random.Random) -> dict[str, object]:
         "ver": f"{r.randint(1, 12)}.{r.randint(0, 30)}.{r.randint(0, 99)}",
         "order_no": _digits(r, 16),
         "sw": str(r.choice((1080, 1440, 720))), "sh": str(r.choice((1920, 2400, 1280))),
-        "pkg": r.choice(APPS),
+        "pkg": OWN_APP,
         "seq": str(r.randint(0, 10_000)),
         "net": r.choice(("wifi", "4g", "5g")),
         "session": _hex(r, 40),
@@ -221,7 +222,7 @@ def _request(r: random.Random, style: str, payload: dict[str, object], host: str
         body = msgpack.packb(payload)
     elif style == "envelope":
         headers.append(("Content-Type", "application/json"))
-        body = json.dumps({"header": {"app": r.choice(APPS), "sdk": "3.1"},
+        body = json.dumps({"header": {"app": OWN_APP, "sdk": "3.1"},
                            "events": [{"name": "launch", "props": text}]}).encode()
     elif style == "zlib-b64-form":
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
