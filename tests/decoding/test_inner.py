@@ -127,3 +127,22 @@ def test_binary_body_whatever_its_type() -> None:
     assert [(f.key, f.value, f.encoding) for f in extract_fields(flow)
             if f.location == "body"] == [
         ("imei", "490154203237518", ("gzip", "json"))]
+
+
+def test_xml_body_fields() -> None:
+    body = (b'<?xml version="1.0"?><req xmlns="urn:x"><dev imei="490154203237518">'
+            b"<mac>02:1a:11:f0:c3:7e</mac><mac>02:1a:11:f0:c3:7f</mac></dev></req>")
+    flow = Flow("f", 0.0, "har", "http", "h.example", "POST", "https://h.example/",
+                request_headers=(("Content-Type", "text/xml"),), request_body=body)
+    got = {(f.key, f.value, f.encoding) for f in extract_fields(flow) if f.location == "body"}
+    assert got == {("req.dev.@imei", "490154203237518", ("xml",)),
+                   ("req.dev.mac.0", "02:1a:11:f0:c3:7e", ("xml",)),
+                   ("req.dev.mac.1", "02:1a:11:f0:c3:7f", ("xml",))}
+
+
+def test_xml_entity_bomb_stays_text() -> None:
+    bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>')
+    rows = query_rows(bomb)
+    assert all("xml" not in enc for _, _, enc in rows)
+    assert max(len(v) for _, v, _ in rows) <= len(bomb)

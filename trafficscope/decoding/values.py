@@ -4,7 +4,7 @@
 decoder in `VALUE_DECODERS`; the first that recognises it returns a structure
 (a parsed JSON container, `FormPairs`, a string to decode further, or a
 `blobs.Decoded` naming several steps), whose leaves are walked in turn with
-the decoder's step names appended to `encoding`. The table: JSON, forms,
+the decoder's step names appended to `encoding`. The table: JSON, XML, forms,
 percent (double URL encoding), JWT payloads, hex, base64 (std, URL-safe,
 unpadded) whose bytes may be text (UTF-8, UTF-16, GB18030), gzip/zlib/raw
 deflate/brotli/zstd, MessagePack or protobuf (`inner.py`, `blobs.py`).
@@ -27,6 +27,7 @@ from .inner import base64_value, hex_value, jwt_value
 from .limits import Budget, Limits
 from .protobuf import HexBytes
 from .text import JsonNumber
+from .xml import xml_value
 
 __all__ = ["FormPairs", "JsonNumber", "decode_text", "parse_form", "parse_json",
            "percent_decode", "walk"]
@@ -150,6 +151,7 @@ ValueDecoder = Callable[[str, Limits, Budget], object | None]
 #: or a new string to walk, and None when the value is not its format.
 VALUE_DECODERS: tuple[tuple[str, str, ValueDecoder], ...] = (
     ("json", r"\s*[\[{]", _json_value),
+    ("xml", r"\s*<[?!A-Za-z_]", xml_value),
     ("form", r"[\w.\-\[\]%]+=(?!=)", _form_value),
     ("percent", r"[^%]*%[0-9A-Fa-f]{2}", _percent_value),
     ("jwt", r"(?:[Bb]earer\s+)?eyJ[A-Za-z0-9_-]+\.eyJ", jwt_value),
