@@ -24,7 +24,7 @@ from urllib.parse import unquote_to_bytes
 from ..model import Field
 from .blobs import Decoded
 from .inner import base64_value, hex_value, jwt_value
-from .limits import Budget, Limits
+from .limits import DEFAULT_LIMITS, Budget, Limits
 from .protobuf import HexBytes
 from .text import JsonNumber
 from .xml import xml_value
@@ -162,13 +162,26 @@ _GATE = re.compile("|".join(f"(?:{gate})" for _, gate, _ in VALUE_DECODERS))
 _GATE_MATCH = _GATE.match
 
 
+#: Values no decoder recognised (User-Agents, content types, tokens repeat in
+#: every flow), under the default limits. A negative answer is remembered only
+#: when the flow's budget could not have changed it; cleared when it fills.
+_PLAIN: set[str] = set()
+_PLAIN_MAX = 8192
+_PLAIN_LEN = 512
+
+
 def _decode_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
-    if not _GATE_MATCH(text):
+    cached = limits is DEFAULT_LIMITS
+    if not _GATE_MATCH(text) or (cached and text in _PLAIN):
         return None
     for name, _, decoder in VALUE_DECODERS:
         inner = decoder(text, limits, budget)
         if inner is not None:
             return inner if isinstance(inner, Decoded) else Decoded((name,), inner)
+    if cached and len(text) <= _PLAIN_LEN and budget.left >= limits.max_value_decoded:
+        if len(_PLAIN) >= _PLAIN_MAX:
+            _PLAIN.clear()
+        _PLAIN.add(text)
     return None
 
 
