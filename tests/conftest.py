@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-#: Public captures kept beside the repository (../shared/corpus), never copied into it.
-#: TRAFFICSCOPE_CORPUS points elsewhere (e.g. from a git worktree).
+#: Public captures kept beside the repository (../shared/corpus), never copied into it;
+#: TRAFFICSCOPE_CORPUS points elsewhere (a worktree's checkout has no ../shared).
 CORPUS = Path(os.environ.get("TRAFFICSCOPE_CORPUS")
               or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
 

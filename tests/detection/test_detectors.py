@@ -32,6 +32,7 @@ EMAIL_ROWS = [
     ("contact: Jane.Doe+tag@Mail.Example.CO.uk.", None, True),  # subdomains, tag, trailing dot
     ('{"u":"li_lei@qq.com"}', None, True),  # inside JSON
     ("x@corp.internal", "email", True),  # uncommon TLD, base score + key
+    ("zhang.wei@163.com", None, True),  # NetEase mail: a digits-only domain label
     ("image@2x.png", None, False),  # retina asset name, not an address
     ("icon@3x.webp", None, False),  # same, another extension
     ("version@1.2.3", None, False),  # numeric TLD
@@ -58,6 +59,7 @@ PHONE_ROWS = [
     ("13812345678", None, "+8613812345678"),  # CN mobile shape, no key needed
     ("008613812345678", None, "+8613812345678"),  # 00 international prefix
     ("138-1234-5678", None, "+8613812345678"),  # dashed national grouping
+    ("9437a7b2-c177-4782-9095-e2e442cce5a8", None, None),  # digits inside a UUID
     ("010-12345678", "phone", "+861012345678"),  # landline: digits need a phone key
     ("+86 138 1234 5678 2023-01-01", None, "+8613812345678"),  # trailing date trimmed
     ("010-12345678", None, None),  # same landline without key: could be anything
@@ -158,9 +160,10 @@ def test_location_string(bare: Scanner, value: str, key: str | None,
 
 
 def test_registry_shape() -> None:
-    expected = (EmailDetector, PhoneDetector, ImeiDetector, MacDetector, AdIdDetector,
-                LocationDetector)
-    assert expected == DETECTORS
+    first = (EmailDetector, PhoneDetector, ImeiDetector, MacDetector, AdIdDetector,
+             LocationDetector)
+    assert first == DETECTORS[:6]
+    assert len({d.ENTITY for d in DETECTORS}) == len(DETECTORS) == 18
     for det in DETECTORS:
         assert issubclass(det, Detector)
         assert det.ENTITY in ENTITIES

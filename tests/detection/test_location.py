@@ -11,6 +11,8 @@ from trafficscope.detection.detectors.location import (
 )
 from trafficscope.model import Field
 
+from .conftest import scan_one
+
 
 def loc(dets: list) -> list[tuple[str, str, str | None]]:
     return [(d.value, d.match, d.field.key) for d in dets if d.pii_type == "LOCATION"]
@@ -70,3 +72,29 @@ def test_helpers() -> None:
     assert format_pair(-0.000001, 116.407449) == "0.00000,116.40745"
     assert haversine_m(39.9042, 116.4074, 39.9042, 116.4074) == 0
     assert 1_060_000 < haversine_m(39.9042, 116.4074, 31.2304, 121.4737) < 1_080_000
+
+
+# --- the profile's home location in its written forms -------------------------
+
+NEAR_ROWS = [
+    # (text, found, why); home is 39.9042,116.4074 with radius 500 m
+    ("39.9042,116.4074", True, "exact pair, no key needed"),
+    ("pos=39.90|116.41", False, "2 decimals rounds 600 m away: outside the radius"),
+    ("39.905,116.409", True, "another precision, 150 m away"),
+    ("116.40741;39.90419", True, "swapped lon;lat"),
+    ("39904200,116407400", True, "integer micro-degrees"),
+    ("wx4g0b", True, "geohash, 6 characters"),
+    ("39.95,116.41", False, "5 km away"),
+    ("139.9042,116.4074", False, "digits glued in front"),
+]
+
+
+@pytest.mark.parametrize(("text", "found", "why"), NEAR_ROWS, ids=[r[-1] for r in NEAR_ROWS])
+def test_home_location_forms(known: Scanner, text: str, found: bool, why: str) -> None:
+    hits = [d for d in scan_one(known, text) if d.pii_type == "LOCATION" and d.match == "known"]
+    assert bool(hits) is found
+
+
+def test_geohash_step_recorded(known: Scanner) -> None:
+    [det] = [d for d in scan_one(known, "gh=wx4g0bm") if d.pii_type == "LOCATION"]
+    assert det.extra_encoding == ("geohash",)

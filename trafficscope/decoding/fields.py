@@ -40,8 +40,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from ..model import Field, Flow
+from .blobs import decode_bytes, decode_declared
 from .content import decode_body
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Budget, Limits
 from .values import decode_text, join_key, parse_form, parse_json, percent_decode, walk
 
 logger = logging.getLogger(__name__)
@@ -71,9 +72,10 @@ def extract_fields(flow: Flow, limits: Limits = DEFAULT_LIMITS) -> Iterator[Fiel
 
 
 def _all_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
+    values = Budget.of(limits)  # bytes all values of the flow may decompress to
     for section in _SECTIONS:
         try:
-            yield from section(flow, limits)
+            yield from section(flow, limits, values)
         except Exception as e:  # a bug on one input must not lose the flow's other fields
             logger.warning(
                 "%s failed on flow %s: %s", section.__name__, flow.flow_id, type(e).__name__
@@ -82,16 +84,17 @@ def _all_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
                 yield Field("body", None, decode_text(flow.request_body))
 
 
-def _url_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
+def _url_fields(flow: Flow, limits: Limits, values: Budget) -> Iterator[Field]:
     if not flow.url:
         return
     path, query = _split_url(flow.url)
     segments = [s for s in path.split("/") if s]
     for index, segment in enumerate(segments):
         value = percent_decode(segment)
-        yield from walk("path", str(index), value, ("percent",) if value != segment else (), limits)
+        yield from walk("path", str(index), value, ("percent",) if value != segment else (), limits,
+                        budget=values)
     if query:
-        yield from walk("query", None, parse_form(query), (), limits)
+        yield from walk("query", None, parse_form(query), (), limits, budget=values)
 
 
 def _split_url(url: str) -> tuple[str, str]:
@@ -110,23 +113,23 @@ _NAME_LOCATIONS = {"dns": "dns", "tls": "sni", "quic": "sni", "dhcp": "dhcp"}
 _PAYLOAD_KINDS = frozenset({"tcp", "udp", "dns", "quic"})
 
 
-def _header_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
+def _header_fields(flow: Flow, limits: Limits, values: Budget) -> Iterator[Field]:
     name_location = _NAME_LOCATIONS.get(flow.kind)
     if name_location:
         for name, value in flow.request_headers:
-            yield from walk(name_location, name, value, (), limits)
+            yield from walk(name_location, name, value, (), limits, budget=values)
         return
     for name, value in flow.request_headers:
         if name.startswith(":"):
             continue
         lname = name.lower()
         if lname == "cookie":
-            yield from _cookie_fields(value, limits)
+            yield from _cookie_fields(value, limits, values)
         else:
-            yield from walk("header", lname, value, (), limits)
+            yield from walk("header", lname, value, (), limits, budget=values)
 
 
-def _cookie_fields(header: str, limits: Limits) -> Iterator[Field]:
+def _cookie_fields(header: str, limits: Limits, values: Budget) -> Iterator[Field]:
     for part in header.split(";"):
         name, eq, value = part.partition("=")
         if not eq:  # a bare value, as browsers read `Cookie: abc`
@@ -136,7 +139,7 @@ def _cookie_fields(header: str, limits: Limits) -> Iterator[Field]:
             continue
         decoded = percent_decode(value) if _PERCENT_RE.search(value) else value
         enc = ("percent",) if decoded != value else ()
-        yield from walk("cookie", name or None, decoded, enc, limits)
+        yield from walk("cookie", name or None, decoded, enc, limits, budget=values)
 
 
 @dataclass(slots=True)
@@ -146,7 +149,7 @@ class _Budget:
     left: int
 
 
-def _body_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
+def _body_fields(flow: Flow, limits: Limits, values: Budget) -> Iterator[Field]:
     if not flow.request_body:
         return
     body = decode_body(flow.request_body, flow.header("content-encoding"), limits)
@@ -156,15 +159,16 @@ def _body_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
     budget = _Budget(limits.max_decoded_body - (len(body.data) if body.steps else 0))
     yield from _content_fields(
         body.data, flow.header("content-type"), "body", None, body.steps, truncated, limits, 0,
-        budget,
+        budget, values,
     )
 
 
-def _websocket_fields(flow: Flow, limits: Limits) -> Iterator[Field]:
+def _websocket_fields(flow: Flow, limits: Limits, values: Budget) -> Iterator[Field]:
     location = "payload" if flow.kind in _PAYLOAD_KINDS else "websocket"
     for index, message in enumerate(flow.messages):
         if message.from_client and message.content:
-            yield from walk(location, str(index), decode_text(message.content), (), limits)
+            yield from walk(location, str(index), decode_text(message.content), (), limits,
+                            budget=values)
 
 
 def content_type(value: str | None) -> tuple[str, dict[str, str]]:
@@ -191,20 +195,42 @@ def _content_fields(
     limits: Limits,
     nest: int,
     budget: _Budget,
+    values: Budget,
 ) -> Iterator[Field]:
-    """Fields of a body (or a multipart part) by its Content-Type."""
+    """Fields of a body (or a multipart part) by its Content-Type.
+
+    A body of any other type that is not text is offered to `blobs.decode_bytes`
+    (gzip, zstd, zlib by magic, MessagePack, protobuf, UTF-16/GB18030 text)
+    whatever its declared type.
+    """
     mime, params = content_type(ctype)
     if mime.startswith("multipart/") and params.get("boundary"):
         if nest < limits.max_depth:
             yield from _multipart_fields(
                 data, params["boundary"], location, key, (*enc, "multipart"), truncated, limits,
-                nest + 1, budget,
+                nest + 1, budget, values,
             )
             return
         truncated = True
+    is_json = mime in _JSON_TYPES or mime.endswith("+json")
+    declared = decode_declared(data, mime, limits, values) if mime else None
+    if declared is not None:
+        yield from walk(location, key, declared.node, (*enc, *declared.steps), limits,
+                        nest=nest, truncated=truncated or declared.truncated, budget=values)
+        return
+    if not is_json and mime != _FORM_TYPE and not params.get("charset") and _binary(data):
+        share = Budget(min(values.left, budget.left))  # draws from both budgets
+        start = share.left
+        found = decode_bytes(data, limits, share, strict=False)
+        values.left -= start - share.left
+        budget.left -= start - share.left
+        if found is not None and found.node is not None:
+            yield from walk(location, key, found.node, (*enc, *found.steps), limits, nest=nest,
+                            truncated=truncated or found.truncated, budget=values)
+            return
     text = decode_text(data, params.get("charset"))
     node: object = text
-    if mime in _JSON_TYPES or mime.endswith("+json"):
+    if is_json:
         parsed = parse_json(text)
         if parsed is not None:
             node, enc = parsed, (*enc, "json")
@@ -215,7 +241,8 @@ def _content_fields(
         else:
             node, enc = parse_form(text), (*enc, "form")
     # Anything else is text, which the value decoders still sniff for JSON and forms.
-    yield from walk(location, key, node, enc, limits, nest=nest, truncated=truncated)
+    yield from walk(location, key, node, enc, limits, nest=nest, truncated=truncated,
+                    budget=values)
 
 
 def _multipart_fields(
@@ -228,6 +255,7 @@ def _multipart_fields(
     limits: Limits,
     nest: int,
     budget: _Budget,
+    values: Budget,
 ) -> Iterator[Field]:
     """Each part of a multipart body, keyed by its name (or index), parsed by its type."""
     # A delimiter starts a line; the newline before it belongs to the delimiter.
@@ -254,7 +282,7 @@ def _multipart_fields(
             content, steps, part_truncated = part.data, part.steps, truncated or part.truncated
         yield from _content_fields(
             content, headers.get("content-type"), location, part_key, (*enc, *steps),
-            part_truncated, limits, nest, budget,
+            part_truncated, limits, nest, budget, values,
         )
 
 
@@ -282,6 +310,15 @@ def _part_headers(head: bytes) -> dict[str, str]:
     return headers
 
 
-_SECTIONS: tuple[Callable[[Flow, Limits], Iterator[Field]], ...] = (
+def _binary(data: bytes) -> bool:
+    """Not plain UTF-8 text: worth asking what the bytes are."""
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < 4092  # not just a character cut at the sample's end
+    return b"\x00" in data[:4096]
+
+
+_SECTIONS: tuple[Callable[[Flow, Limits, Budget], Iterator[Field]], ...] = (
     _url_fields, _header_fields, _body_fields, _websocket_fields,
 )

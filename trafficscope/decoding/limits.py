@@ -29,10 +29,32 @@ class Limits:
     max_json_depth: int = 64
     #: Fields taken from one flow; the last one is marked truncated when more remained.
     max_fields: int = 50_000
+    #: Bytes one value (base64, hex, a protobuf bytes field...) may decompress to
+    #: when gzip/zlib/deflate/brotli/zstd is found inside it; the rest is cut.
+    max_value_decoded: int = 1 * MiB
+    #: Bytes all the values of one flow may decompress to together; past it,
+    #: compressed values are kept as sent and marked truncated.
+    max_flow_decoded: int = 16 * MiB
+    #: Smallest base64 or hex value tried (shorter ones are words, counters, codes).
+    min_encoded_len: int = 8
 
     def decoded_cap(self, wire_size: int) -> int:
         """Most bytes a body of `wire_size` bytes may decode to."""
         return min(self.max_decoded_body, max(self.ratio_floor, wire_size * self.max_ratio))
+
+
+@dataclass(slots=True)
+class Budget:
+    """Bytes one flow's values may still decompress to (starts at `max_flow_decoded`).
+
+    Mutable, unlike `Limits`: one per flow, shared by every value decoder.
+    """
+
+    left: int
+
+    @classmethod
+    def of(cls, limits: Limits) -> Budget:
+        return cls(limits.max_flow_decoded)
 
 
 DEFAULT_LIMITS = Limits()

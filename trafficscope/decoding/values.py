@@ -2,11 +2,16 @@
 
 `walk` turns one value into `Field`s. A string value is offered to each
 decoder in `VALUE_DECODERS`; the first that recognises it returns a structure
-(a parsed JSON container, `FormPairs`, or a string to decode further), whose
-leaves are walked in turn with the decoder's step name appended to `encoding`.
-Adding a decoder (base64, hex, JWT, ...) is one function and one table row.
-Walking is iterative and bounded by `Limits`, so hostile nesting never
-recurses.
+(a parsed JSON container, `FormPairs`, a string to decode further, or a
+`blobs.Decoded` naming several steps), whose leaves are walked in turn with
+the decoder's step names appended to `encoding`. The table: JSON, XML, forms,
+percent (double URL encoding), JWT payloads, hex, base64 (std, URL-safe,
+unpadded) whose bytes may be text (UTF-8, UTF-16, GB18030), gzip/zlib/raw
+deflate/brotli/zstd, MessagePack or protobuf (`inner.py`, `blobs.py`).
+Adding a decoder is one function and one table row. Walking is iterative and
+bounded by `Limits` (depth of nested decoders, JSON depth) and the flow's
+`Budget` (bytes decompressed), so hostile nesting never recurses and bombs
+stay small; a value cut at a cap is kept and marked truncated.
 """
 
 from __future__ import annotations
@@ -17,13 +22,20 @@ from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote_to_bytes
 
 from ..model import Field
-from .limits import Limits
+from .blobs import Decoded
+from .inner import base64_value, hex_value, jwt_value
+from .limits import DEFAULT_LIMITS, Budget, Limits
+from .protobuf import HexBytes
+from .text import JsonNumber
+from .xml import xml_value
+
+__all__ = ["FormPairs", "JsonNumber", "decode_text", "parse_form", "parse_json",
+           "percent_decode", "walk"]
 
 
-class JsonNumber(str):
-    """A JSON number kept as its source text (`1.50`, `1e400`): a leaf, never decoded."""
-
-    __slots__ = ()
+#: Object keys at least this long are walked as values too, under `parent.#key`.
+KEY_FIELD_MIN = 24
+KEY_MARK = "#key"
 
 
 class FormPairs(tuple[tuple[str, str, bool], ...]):
@@ -109,18 +121,28 @@ def parse_json(text: str, containers_only: bool = False) -> object | None:
 _FORM_RE = re.compile(r"[\w.\-\[\]%]+=(?!=)[^&]*(?:&[\w.\-\[\]%]+=(?!=)[^&]*)*")
 
 
-def _json_value(text: str, limits: Limits) -> object | None:
+def _json_value(text: str, limits: Limits, budget: Budget) -> object | None:
     return parse_json(text, containers_only=True)
 
 
-def _form_value(text: str, limits: Limits) -> object | None:
+def _form_value(text: str, limits: Limits, budget: Budget) -> object | None:
     if not _FORM_RE.fullmatch(text):
         return None
     pairs = parse_form(text)
     return pairs if any(value for _, value, _ in pairs) else None
 
 
-ValueDecoder = Callable[[str, Limits], object | None]
+_PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _percent_value(text: str, limits: Limits, budget: Budget) -> object | None:
+    if not _PERCENT_RE.search(text):
+        return None
+    decoded = percent_decode(text)
+    return decoded if decoded != text else None
+
+
+ValueDecoder = Callable[[str, Limits, Budget], object | None]
 
 #: Tried in order on every string value; the first non-None result wins. A row
 #: is (step name, gate, decoder): the gate is a regex that matches at the start
@@ -129,19 +151,37 @@ ValueDecoder = Callable[[str, Limits], object | None]
 #: or a new string to walk, and None when the value is not its format.
 VALUE_DECODERS: tuple[tuple[str, str, ValueDecoder], ...] = (
     ("json", r"\s*[\[{]", _json_value),
+    ("xml", r"\s*<[?!A-Za-z_]", xml_value),
     ("form", r"[\w.\-\[\]%]+=(?!=)", _form_value),
+    ("percent", r"[^%]*%[0-9A-Fa-f]{2}", _percent_value),
+    ("jwt", r"(?:[Bb]earer\s+)?eyJ[A-Za-z0-9_-]+\.eyJ", jwt_value),
+    ("hex", r"[0-9A-Fa-f]{8}", hex_value),
+    ("base64", r"[A-Za-z0-9+/_-]{8}", base64_value),
 )
 _GATE = re.compile("|".join(f"(?:{gate})" for _, gate, _ in VALUE_DECODERS))
 _GATE_MATCH = _GATE.match
 
 
-def _decode_value(text: str, limits: Limits) -> tuple[str, object] | None:
-    if not _GATE_MATCH(text):
+#: Values no decoder recognised (User-Agents, content types, tokens repeat in
+#: every flow), under the default limits. A negative answer is remembered only
+#: when the flow's budget could not have changed it; cleared when it fills.
+_PLAIN: set[str] = set()
+_PLAIN_MAX = 8192
+_PLAIN_LEN = 512
+
+
+def _decode_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
+    cached = limits is DEFAULT_LIMITS
+    if not _GATE_MATCH(text) or (cached and text in _PLAIN):
         return None
     for name, _, decoder in VALUE_DECODERS:
-        inner = decoder(text, limits)
+        inner = decoder(text, limits, budget)
         if inner is not None:
-            return name, inner
+            return inner if isinstance(inner, Decoded) else Decoded((name,), inner)
+    if cached and len(text) <= _PLAIN_LEN and budget.left >= limits.max_value_decoded:
+        if len(_PLAIN) >= _PLAIN_MAX:
+            _PLAIN.clear()
+        _PLAIN.add(text)
     return None
 
 
@@ -166,6 +206,7 @@ def walk(
     *,
     nest: int = 0,
     truncated: bool = False,
+    budget: Budget | None = None,
 ) -> Iterable[Field]:
     """Fields for `node` (a string, JSON value or `FormPairs`) and everything inside it.
 
@@ -175,7 +216,8 @@ def walk(
     """
     if type(node) is str and not _GATE_MATCH(node):
         return (Field(location, key, node, encoding, truncated),)
-    return _walk(location, key, node, encoding, limits, nest, truncated)
+    return _walk(location, key, node, encoding, limits, nest, truncated,
+                 budget if budget is not None else Budget.of(limits))
 
 
 def _walk(
@@ -186,37 +228,60 @@ def _walk(
     limits: Limits,
     nest: int,
     truncated: bool,
+    budget: Budget,
 ) -> Iterator[Field]:
-    # (key, node, encoding, json depth, nesting of value decoders)
-    stack: list[tuple[str | None, object, tuple[str, ...], int, int]] = [
-        (key, node, encoding, 0, nest)
+    # (key, node, encoding, json depth, nesting of value decoders, cut)
+    stack: list[tuple[str | None, object, tuple[str, ...], int, int, bool]] = [
+        (key, node, encoding, 0, nest, truncated)
     ]
     pop, push, extend = stack.pop, stack.append, stack.extend
     max_depth, max_json_depth = limits.max_depth, limits.max_json_depth
     while stack:
-        key, node, enc, depth, nest = pop()
+        key, node, enc, depth, nest, truncated = pop()
+        if isinstance(node, Decoded):  # bytes decoded inside a structure (msgpack, protobuf)
+            if node.node is None:
+                continue
+            push((key, node.node, (*enc, *node.steps), depth, nest + 1,
+                  truncated or node.truncated))
+            continue
         if isinstance(node, str):
-            found = None if type(node) is JsonNumber else _decode_value(node, limits)
+            if type(node) is JsonNumber or type(node) is HexBytes:
+                found = None
+            else:
+                found = _decode_value(node, limits, budget)
             if found is None:
                 yield Field(location, key, str(node), enc, truncated)
             elif nest >= max_depth:
                 yield Field(location, key, node, enc, True)  # recognised, not expanded
+            elif found.node is None:  # a cap stopped it before any output: kept as sent
+                yield Field(location, key, node, enc, True)
             else:
-                push((key, found[1], (*enc, found[0]), 0, nest + 1))
+                if found.keep_raw:
+                    yield Field(location, key, node, enc, truncated)
+                push((key, found.node, (*enc, *found.steps), 0, nest + 1,
+                      truncated or found.truncated))
             continue
         prefix = "" if key is None else key + "."
         if isinstance(node, dict | list) and depth >= max_json_depth:
             yield Field(location, key, _dump(node), enc, True)
             continue
         if isinstance(node, dict):
-            children = [(prefix + k, v, enc, depth + 1, nest) for k, v in node.items()]
+            children = [(prefix + k, v, enc, depth + 1, nest, truncated)
+                        for k, v in node.items()]
+            # Data used as a key (a URL with its query string, a blob): walked too.
+            children.extend((prefix + KEY_MARK, k, enc, depth + 1, nest, truncated)
+                            for k in node if len(k) >= KEY_FIELD_MIN)
         elif isinstance(node, list):
-            children = [(prefix + str(i), v, enc, depth + 1, nest) for i, v in enumerate(node)]
+            children = [(prefix + str(i), v, enc, depth + 1, nest, truncated)
+                        for i, v in enumerate(node)]
         elif isinstance(node, FormPairs):
             children = [
-                (prefix + name, value, (*enc, "percent") if changed else enc, depth, nest)
+                (prefix + name, value, (*enc, "percent") if changed else enc, depth, nest,
+                 truncated)
                 for name, value, changed in node
             ]
+            children.extend((prefix + KEY_MARK, name, enc, depth, nest, truncated)
+                            for name, _, _ in node if len(name) >= KEY_FIELD_MIN)
         else:
             continue  # JSON true, false, null: nothing to scan
         children.reverse()

@@ -10,7 +10,16 @@ to its entity and the normalised profile value:
   spaces or dashes (`138 1234 5678`, `+86 138-1234-5678`);
 - MAC, WIFI_BSSID: `:`, `-`, `.`-grouped and bare hex, any case;
 - AD_ID: UUID with and without dashes, any case;
-- EMAIL: any case; other values: the value itself, any case except SSIDs.
+- EMAIL: any case, and after a one-letter type tag opening the value under an
+  email key (GoSquared sends `email=s<address>`); other values: the value
+  itself, any case except SSIDs.
+
+Every form (and its upper case, for hex-like values) also yields derived
+variants that carry the steps in `Variant.steps`, recorded as the finding's
+`extra_encoding`: `md5`, `sha1`, `sha256` as hex (any case) and as base64
+of the digest, chained hashes (`("md5", "sha256")` is SHA-256 of the MD5
+hex), base64 of the hash's hex text, and base64 (standard and URL-safe,
+padding optional) of the value itself (`HASH_KINDS` says which entities).
 
 Digit values must not touch other digits (`13812345678` inside a longer run
 is not the phone); alphanumeric ends must not touch letters or digits.
@@ -18,11 +27,14 @@ Values shorter than `MIN_LENGTH` characters (or 3 bytes) are not searched.
 
 Installed app ids are matched the same way; the scanner reports APP_LIST when
 a flow carries at least two of them. The profile location is matched by
-distance, not text (see `KnownIndex.lookup`).
+distance: location forms (`near.py`) are matched as text and then checked,
+and pattern detections are checked in `KnownIndex.lookup`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
 import phonenumbers
@@ -36,6 +48,8 @@ from .detectors.location import haversine_m, parse_pair
 from .detectors.mac import mac_hex
 from .detectors.phone import REGION
 from .engine import EnginePattern, literal_regex
+from .near import near
+from .near import patterns as near_patterns
 
 MIN_LENGTH = 2
 SHORT = 6  # known values shorter than this match with SHORT_CONFIDENCE
@@ -47,6 +61,13 @@ _APP_EDGE_BEFORE = "A-Za-z0-9_."
 _APP_EDGE_AFTER = "A-Za-z0-9_"
 _APP_GUARD_AFTER = r"(?!\.[A-Za-z0-9_])"
 _HEX = frozenset("0123456789abcdef")
+_TYPE_TAG = r"(?<=^[A-Za-z])"  # one letter opens the value: a type tag, not a longer name
+_B64_EDGE = "A-Za-z0-9+/"
+HASHES = ("md5", "sha1", "sha256")
+#: Shortest value whose hashes are searched (hashes of 1-3 characters are guessable anyway).
+HASH_MIN_LENGTH = 4
+#: Derived forms at least this long match without edge checks (`~Ec29ub3...~`).
+UNGUARDED_LENGTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +79,9 @@ class Variant:
     value: str  # the normalised profile value
     name: str  # which form: exact, imei-14, national, no-separators, ...
     confidence: float
+    steps: tuple[str, ...] = ()  # hashes/encodings applied to the value (extra_encoding)
+    key_entity: str | None = None  # counts only under a key naming this entity
+    near: bool = False  # a location form: `near.near` checks the distance of each match
 
 
 def kind_of(kv: KnownValue) -> str:
@@ -146,14 +170,85 @@ def _pattern(kind: str, text: str) -> EnginePattern:
     return EnginePattern(literal_regex(text), caseless, edge_b, edge_a, guard_b, guard_a)
 
 
+def _hex_pattern(text: str) -> EnginePattern:
+    # 128+ bits never match by chance: no edges, so a hash glued to a type tag or
+    # to the `22` of a `%22` escape (`%2522e3d9...`) is still found.
+    return EnginePattern(text, True)
+
+
+def _b64_pattern(text: str) -> EnginePattern:
+    if len(text) >= UNGUARDED_LENGTH:  # long enough to be evidence wherever it occurs
+        return EnginePattern(literal_regex(text), False)
+    return EnginePattern(literal_regex(text), False, _B64_EDGE, _B64_EDGE)
+
+
+def _b64_forms(data: bytes) -> list[str]:
+    """Base64 of `data`, standard and URL-safe, without padding (a prefix of the padded)."""
+    std = base64.b64encode(data).decode().rstrip("=")
+    url = std.replace("+", "-").replace("/", "_")
+    return [std] if url == std else [std, url]
+
+
+def derived(text: str) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Written form -> (steps, is hex) for the hashes and base64 of one form `text`."""
+    data = text.encode("utf-8", "surrogatepass")
+    out: dict[str, tuple[tuple[str, ...], bool]] = {}
+    digests = {h: hashlib.new(h, data) for h in HASHES}
+    for h, d in digests.items():
+        hexd = d.hexdigest()
+        out.setdefault(hexd, ((h,), True))
+        for b in _b64_forms(d.digest()):
+            out.setdefault(b, ((h, "base64"), False))
+        for b in _b64_forms(hexd.encode()):
+            out.setdefault(b, ((h, "base64"), False))
+        for h2 in HASHES:
+            if h2 != h:
+                out.setdefault(hashlib.new(h2, hexd.encode()).hexdigest(), ((h, h2), True))
+    if len(data) >= 3:
+        for b in _b64_forms(data):
+            out.setdefault(b, (("base64",), False))
+    return out
+
+
 def variants(kv: KnownValue) -> list[Variant]:
     kind = kind_of(kv)
     norm = normalize_known(kind, kv.value)
     if len(norm) < MIN_LENGTH or len(norm.encode("utf-8", "surrogatepass")) < 3:
         return []
     conf = SHORT_CONFIDENCE if len(norm) < SHORT else 1.0
-    return [Variant(_pattern(kind, text), kv.entity, norm, name, conf)
-            for text, name in forms(kind, norm).items()]
+    written = forms(kind, norm)
+    out = [Variant(_pattern(kind, text), kv.entity, norm, name, conf)
+           for text, name in written.items()]
+    if kind == "EMAIL":  # GoSquared-style type tag: `email=s<address>`, under an email key
+        out.append(Variant(EnginePattern(literal_regex(norm), True, "", _EMAIL_EDGE_AFTER,
+                                         _TYPE_TAG, _EMAIL_GUARD_AFTER),
+                           kv.entity, norm, "type-tag", conf, (), "EMAIL"))
+    if kind not in HASH_KINDS or len(norm) < HASH_MIN_LENGTH:
+        return out
+    sources = dict.fromkeys(written)
+    if kind != "WIFI_SSID":  # hashes are of the exact bytes: the upper-case form too
+        for text in written:
+            sources.setdefault(text.upper())
+    if kv.value.strip() not in sources:
+        sources.setdefault(kv.value.strip())
+    seen: set[str] = set(written)
+    for text in sources:
+        for form, (steps, is_hex) in derived(text).items():
+            key = form.lower() if is_hex else form
+            if key in seen:
+                continue
+            seen.add(key)
+            pattern = _hex_pattern(form) if is_hex else _b64_pattern(form)
+            out.append(Variant(pattern, kv.entity, norm, "-".join(steps), conf, steps))
+    return out
+
+
+#: Entities whose hashes and base64 are searched (all but person names, which
+#: apps rarely hash and which would add many short variants).
+HASH_KINDS = frozenset({
+    "IMEI", "MEID", "IMSI", "ICCID", "SERIAL", "ANDROID_ID", "AD_ID", "MAC", "WIFI_SSID",
+    "WIFI_BSSID", "DEVICE_NAME", "PHONE", "EMAIL", "NATIONAL_ID",
+})
 
 
 def app_pattern(app_id: str) -> EnginePattern:
@@ -174,8 +269,15 @@ class KnownIndex:
             vs.extend(got)
             if got:
                 self._by_value.setdefault(got[0].value, kv.entity)
+        if self.location is not None:  # matched as text, then checked by distance
+            vs.extend(Variant(pattern, "LOCATION", "", name, 1.0, steps, near=True)
+                      for pattern, name, steps in near_patterns(self.location))
         self.variants = tuple(vs)
         self.apps = tuple(dict.fromkeys(a for a in profile.installed_apps if len(a) >= 3))
+
+    def near_value(self, variant: Variant, text: str) -> str | None:
+        """For a location variant's match: the normalised pair when within the radius."""
+        return near(self.location, text, variant.name) if self.location else None
 
     def lookup(self, entity: str, value: str) -> str | None:
         """The profile entity of a normalised detected value, or None.

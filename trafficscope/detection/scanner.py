@@ -1,7 +1,10 @@
 """The Scanner: every field of a flow through one engine pass, then rules.
 
 Built once per session from the profile and the detector registry; `scan`
-takes the fields of one flow and returns its detections.
+takes the fields of one flow and returns its detections. Two engines: one
+for profile variants and the patterns that stand alone, run over every field;
+one for `needs_key` patterns (bare hex and digit runs, which match tokens
+everywhere), run only over the fields whose key names one of their entities.
 
 Confidence:
 
@@ -63,19 +66,29 @@ class Scanner:
         self.known = KnownIndex(profile)
         patterns: list[EnginePattern] = []
         rules: list[_Rule] = []
+        keyed_patterns: list[EnginePattern] = []
+        keyed_rules: list[_Rule] = []
         for v in self.known.variants:  # first: a known form's evidence wins ties
             patterns.append(v.pattern)
             rules.append(v)
         for det in detectors:
             for p in det.PATTERNS:
-                patterns.append(EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after,
-                                              p.guard_before, p.guard_after))
-                rules.append(_PatternRule(det, p, (det.ENTITY, *det.KEY_ENTITIES)))
+                ep = EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after,
+                                   p.guard_before, p.guard_after)
+                rule = _PatternRule(det, p, (det.ENTITY, *det.KEY_ENTITIES))
+                # needs_key patterns (bare hex and digit runs) match tokens everywhere:
+                # they run only over the few fields whose key names their entity.
+                (keyed_patterns if p.needs_key else patterns).append(ep)
+                (keyed_rules if p.needs_key else rules).append(rule)
         for app in self.known.apps:
             patterns.append(app_pattern(app))
             rules.append(app)
         self._rules = tuple(rules)
         self._engine = Engine(patterns, backend)
+        self._keyed_rules = tuple(keyed_rules)
+        self._keyed = Engine(keyed_patterns, self._engine.backend)
+        self._keyed_entities = frozenset(
+            e for r in keyed_rules if isinstance(r, _PatternRule) for e in r.key_entities)
         self._flow_detectors = tuple(d for d in detectors if d.from_flow is not Detector.from_flow)
         log.debug("scanner: %d patterns, %d known variants, %d apps, backend %s",
                   len(patterns), len(self.known.variants), len(self.known.apps),
@@ -90,9 +103,27 @@ class Scanner:
         fields = fields if isinstance(fields, Sequence) else tuple(fields)
         found: dict[_Key, Detection] = {}
         apps: dict[str, list[Field]] = {}
-        engine, rules = self._engine, self._rules
-        for fi, ids in engine.candidates([f.value for f in fields]):
-            f = fields[fi]
+        keyed = [i for i, f in enumerate(fields)
+                 if f.key and not self._keyed_entities.isdisjoint(key_priors(f.key))]
+        self._match(self._engine, self._rules, fields, range(len(fields)), found, apps)
+        if keyed:
+            self._match(self._keyed, self._keyed_rules, fields, keyed, found, apps)
+        for detector in self._flow_detectors:
+            for cand in detector.from_flow(fields):
+                det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
+                                  cand.evidence)
+                if det is not None:
+                    _add(found, det)
+        if len(apps) >= APP_LIST_MIN:
+            _add(found, _app_list(apps))
+        return _finish(found)
+
+    def _match(self, engine: Engine, rules: Sequence[_Rule], fields: Sequence[Field],
+               index: Sequence[int], found: dict[_Key, Detection],
+               apps: dict[str, list[Field]]) -> None:
+        """Run one engine over the fields at `index` and judge its candidates."""
+        for ti, ids in engine.candidates([fields[i].value for i in index]):
+            f = fields[index[ti]]
             priors = key_priors(f.key)
             for pid in ids:
                 rule = rules[pid]
@@ -103,22 +134,21 @@ class Scanner:
                         det = self._pattern(rule, f, f.value[start:end], priors)
                         if det is not None:
                             _add(found, det)
+                elif isinstance(rule, Variant) and rule.near:
+                    for start, end in engine.spans(pid, f.value):
+                        pair = self.known.near_value(rule, f.value[start:end])
+                        if pair is not None:
+                            _add(found, Detection("LOCATION", f, pair, "known", 1.0, rule.steps,
+                                                  ("profile", f"variant:{rule.name}")))
                 elif not engine.spans(pid, f.value):
                     continue
                 elif isinstance(rule, Variant):
+                    if rule.key_entity and not priors.get(rule.key_entity):
+                        continue
                     _add(found, Detection(rule.entity, f, rule.value, "known", rule.confidence,
-                                          (), ("profile", f"variant:{rule.name}")))
+                                          rule.steps, ("profile", f"variant:{rule.name}")))
                 else:
                     apps.setdefault(rule, []).append(f)
-        for detector in self._flow_detectors:
-            for cand in detector.from_flow(fields):
-                det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
-                                  cand.evidence)
-                if det is not None:
-                    _add(found, det)
-        if len(apps) >= APP_LIST_MIN:
-            _add(found, _app_list(apps))
-        return _finish(found)
 
     def _pattern(self, rule: _PatternRule, f: Field, text: str,
                  priors: Mapping[str, float]) -> Detection | None:
@@ -158,8 +188,10 @@ class Scanner:
         return Detection(entity, f, value, "pattern", round(score, 3), (), evidence)
 
 
-def _rank(d: Detection) -> tuple[bool, float]:
-    return d.match == "known", d.confidence
+def _rank(d: Detection) -> tuple[bool, float, int]:
+    # Ties go to the value decoded exactly over a derived form found in the raw text
+    # (base64 of an email inside a longer base64 blob): its path says more.
+    return d.match == "known", d.confidence, -len(d.extra_encoding)
 
 
 def _add(found: dict[_Key, Detection], d: Detection) -> None:

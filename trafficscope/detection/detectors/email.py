@@ -45,7 +45,9 @@ class EmailDetector(Detector):
                 or local.startswith(".") or local.endswith(".") or ".." in local
                 or any(len(lb) > 63 or lb[0] == "-" or lb[-1] == "-" for lb in labels)):
             return False
-        if labels[0].rstrip("x").isdigit() and len(labels) == 2:  # name@2x.foo, @1.5x
+        first = labels[0]
+        if first.endswith("x") and first[:-1].isdigit() and len(labels) == 2:  # name@2x.foo
+            # (digits alone are a real domain: 163.com, 126.com, 139.com)
             return False
         return True if tld in COMMON_TLDS else None
 

@@ -24,6 +24,9 @@ from .base import DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, P
 #: Region for numbers written without a country code.
 REGION = "CN"
 MIN_DIGITS = 7
+# Digits between dashes inside a UUID (`c177-4782-9095-e2e4`) are no phone number.
+NOT_IN_UUID_BEFORE = r"(?<![0-9A-Fa-f]-)"
+NOT_IN_UUID_AFTER = r"(?!-[0-9A-Fa-f])"
 _LAST_GROUP = re.compile(r"[ ()-]+[0-9]*$")
 
 
@@ -55,7 +58,8 @@ class PhoneDetector(Detector):
                 edge_before="0-9A-Za-z+", edge_after=DIGITS, guard_after=NOT_BEFORE_DOT_DIGIT),
         Pattern("cn-mobile", r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}", 0.4,
                 edge_before="0-9+", edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT),
+                guard_before=NOT_AFTER_DIGIT_DOT + NOT_IN_UUID_BEFORE,
+                guard_after=NOT_BEFORE_DOT_DIGIT + NOT_IN_UUID_AFTER),
         Pattern("digits", r"[0-9][0-9 -]{5,16}[0-9]", 0.3,
                 edge_before="0-9+", edge_after=DIGITS,
                 guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True),

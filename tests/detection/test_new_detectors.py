@@ -1,0 +1,83 @@
+"""Tables for the identifier, key-named and list detectors, each row with why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trafficscope.decoding.fields import extract_fields
+from trafficscope.detection import Scanner
+from trafficscope.model import Flow
+
+from .conftest import scan_one
+
+
+def entities(scanner: Scanner, value: str, key: str | None) -> set[str]:
+    return {d.pii_type for d in scan_one(scanner, value, key)}
+
+
+ROWS = [
+    ("IMSI", "460001234567890", None, True, "China Mobile IMSI, no key needed"),
+    ("IMSI", "460991234567890", None, False, "460 with an unknown MNC"),
+    ("IMSI", "310260123456789", "imsi", True, "US IMSI under its key"),
+    ("IMSI", "310260123456789", None, False, "any 15 digits without a key"),
+    ("IMSI", "999001234567890", "imsi", False, "no such MCC"),
+    ("ICCID", "89860012345678901232", None, False, "8986 without a Luhn digit: base score"),
+    ("ICCID", "8986001234567890127", None, True, "19 digits, Luhn valid"),
+    ("ICCID", "8944001234567890121", "iccid", False, "not 8986 and a bad check digit"),
+    ("ANDROID_ID", "a1b2c3d4e5f60718", "android_id", True, "16 hex under its key"),
+    ("ANDROID_ID", "a1b2c3d4e5f60718", "trace", False, "16 hex under another key"),
+    ("ANDROID_ID", "9774d56d682e549c", "androidId", False, "the id shared by many devices"),
+    ("MEID", "A0000000002329", "meid", True, "valid MEID under its key"),
+    ("MEID", "A0000000002329", None, False, "no key"),
+    ("NATIONAL_ID", "11010519491231002X", None, True, "valid CN resident id"),
+    ("NATIONAL_ID", "110105194912310021", None, False, "bad check character"),
+    ("NATIONAL_ID", "330106198001011235", None, True, "Hangzhou: absent from stdnum's table"),
+    ("NATIONAL_ID", "990106198001011238", None, False, "no such province"),
+    ("NATIONAL_ID", "110105198002301237", None, False, "30 February"),
+    ("WIFI_SSID", "HomeWiFi-5G", "ssid", True, "a network name under ssid"),
+    ("WIFI_SSID", '"Cafe Net"', "wifi_ssid", True, "quoted, as Android returns it"),
+    ("WIFI_SSID", "<unknown ssid>", "ssid", False, "placeholder"),
+    ("DEVICE_NAME", "Jane's Pixel", "device_name", True, "a device name under its key"),
+    ("DEVICE_NAME", "Jane's Pixel", "title", False, "same text, another key"),
+]
+
+
+@pytest.mark.parametrize(("entity", "value", "key", "flag", "why"), ROWS,
+                         ids=[r[-1] for r in ROWS])
+def test_detector_rows(bare: Scanner, entity: str, value: str, key: str | None, flag: bool,
+                       why: str) -> None:
+    if entity == "ICCID" and why.startswith("8986 without"):
+        dets = [d for d in scan_one(bare, value, key) if d.pii_type == "ICCID"]
+        assert dets and dets[0].confidence < 0.95
+        return
+    assert (entity in entities(bare, value, key)) is flag
+
+
+def _body_entities(scanner: Scanner, body: object) -> set[str]:
+    flow = Flow("f", 0.0, "har", "http", "h.example", "POST", "https://h.example/",
+                request_headers=(("Content-Type", "application/json"),),
+                request_body=json.dumps(body).encode())
+    return {d.pii_type for d in scanner.scan(list(extract_fields(flow)))}
+
+
+LIST_ROWS = [
+    ({"contacts": [{"name": "Li Lei", "phone": "13900001111"},
+                   {"name": "Han Meimei", "phone": "13900002222"}]}, "CONTACTS", True),
+    ({"data": [{"name": "Li Lei", "email": "li@example.cn"}]}, "CONTACTS", False),  # one, no key
+    ({"calls": [{"number": "13900001111", "duration": "35", "date": "1700000000"}]},
+     "CALL_LOG", True),
+    ({"list": [{"address": "10086", "body": "验证码 1234", "date": "1700000000"},
+               {"address": "13900001111", "body": "hi", "date": "1700000001"}]}, "SMS", True),
+    ({"apps": ["com.tencent.mm", "com.eg.android.AlipayGphone", "com.ss.android.ugc.aweme"]},
+     "APP_LIST", True),
+    ({"hosts": ["api.example.com", "cdn.example.com", "img.example.com"]}, "APP_LIST", False),
+    ({"cell": {"mcc": "460", "mnc": "0", "lac": "4301", "cid": "20986"}}, "CELL_ID", True),
+    ({"cell": {"mcc": "460", "cid": "20986"}}, "CELL_ID", False),  # too little to be a cell
+]
+
+
+@pytest.mark.parametrize(("body", "entity", "flag"), LIST_ROWS)
+def test_list_detectors(bare: Scanner, body: object, entity: str, flag: bool) -> None:
+    assert (entity in _body_entities(bare, body)) is flag

@@ -1,0 +1,53 @@
+"""IMSI: 15 digits, a mobile country code (MCC) and network code (MNC), then the subscriber.
+
+Chinese IMSIs (MCC 460 with a known MNC) are recognised anywhere; any other
+15-digit run counts only under an IMSI key, and its MCC must be a real one
+(`MCC`, ITU-T E.212 codes of the countries test phones come from). A time
+key halves the score (digits).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .base import DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
+
+#: MNCs of MCC 460 (China Mobile, Unicom, Telecom, Tietong, CBN).
+CN_MNC = frozenset({"00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "11", "15",
+                    "20"})
+#: Mobile country codes (ITU-T E.212) accepted for IMSIs under an IMSI key.
+MCC = frozenset({
+    "202", "204", "206", "208", "214", "216", "222", "226", "228", "230", "232", "234", "235",
+    "238", "240", "242", "244", "246", "247", "248", "250", "255", "260", "262", "268", "270",
+    "272", "274", "276", "280", "284", "286", "293", "294", "297", "302", "310", "311", "312",
+    "313", "314", "315", "316", "334", "404", "405", "406", "410", "413", "414", "415", "416",
+    "418", "419", "420", "421", "422", "424", "425", "426", "427", "428", "429", "432", "434",
+    "436", "437", "438", "440", "441", "450", "452", "454", "455", "456", "457", "460", "461",
+    "466", "470", "472", "502", "505", "510", "515", "520", "525", "530", "602", "603", "604",
+    "605", "606", "620", "621", "639", "655", "722", "724", "730", "732", "734", "740",
+})
+
+
+def imsi_ok(digits: str) -> bool:
+    """15 digits with a real MCC (and for 460, a real MNC)."""
+    if len(digits) != 15 or not digits.isdigit() or digits[:3] not in MCC:
+        return False
+    return digits[:3] != "460" or digits[3:5] in CN_MNC
+
+
+class ImsiDetector(Detector):
+    ENTITY = "IMSI"
+    NUMERIC = True
+    VALIDATOR = "mcc-mnc"
+    PATTERNS: ClassVar[tuple[Pattern, ...]] = (
+        Pattern("cn-imsi", r"460(?:0[0-9]|11|15|20)[0-9]{10}", 0.5, edge_before=DIGITS,
+                edge_after=DIGITS, guard_before=NOT_AFTER_DIGIT_DOT,
+                guard_after=NOT_BEFORE_DOT_DIGIT),
+        Pattern("imsi", r"[2-7][0-9]{14}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
+                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
+                needs_key=True),
+    )
+
+    @staticmethod
+    def validate(text: str) -> bool | None:
+        return imsi_ok(text)
