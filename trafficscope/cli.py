@@ -172,6 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:  # last resort: hostile input must never end in a traceback
+        logging.getLogger(__name__).info("internal error", exc_info=True)
+        where = " ".join(getattr(args, "inputs", None) or ())
+        _err(f"internal error{' while reading ' + where if where else ''}: "
+             f"{type(e).__name__} (please report; -v shows details)")
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":

@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 #: A request body longer than this is cut, and the flow noted "body-truncated".
 MAX_BODY = 64 * 1024 * 1024
 
+#: Objects and arrays nested deeper than this stop the reader with a ReadError. A
+#: real HAR nests about 10 deep (Chrome's `_initiator` stacks a few dozen); ijson's
+#: memory grows with the square of the depth (~2 GB at 30,000), so the cap is
+#: checked on the parser's events before any object is built.
+MAX_NESTING = 512
+
 MULTIPART_BOUNDARY = "trafficscope-har-boundary"  # fixed: rebuilt bodies stay deterministic
 
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
@@ -58,12 +64,14 @@ def read_har(path: str | os.PathLike[str]) -> Iterator[Flow]:
     stem = Path(path).stem
     index = skipped = 0
     with _open_har(path) as stream:
-        entries = ijson.items(stream, "log.entries.item", use_float=True)
+        entries = ijson.items(_guarded_events(stream), "log.entries.item")
         while True:
             try:
                 entry = next(entries)
             except StopIteration:
                 break
+            except _TooDeep as e:
+                raise ReadError(path, f"{e} after {index} entries") from e
             except ijson.JSONError as e:
                 raise ReadError(path, _json_reason(e, index)) from e
             except (OSError, EOFError, zlib.error) as e:
@@ -74,6 +82,8 @@ def read_har(path: str | os.PathLike[str]) -> Iterator[Flow]:
                 skipped += 1
                 continue
             yield flow
+    if skipped and skipped == index:
+        raise ReadError(path, f"not a HAR file: none of its {index} entries is a HAR entry")
     if skipped:
         log.warning("skipped %d malformed HAR entries of %d in %s", skipped, index, path)
     if index == 0:
@@ -150,13 +160,45 @@ def _check_empty_har(path: str | os.PathLike[str]) -> None:
     """A file that yielded no entry must still have `log.entries` as a list to be a HAR."""
     with _open_har(path) as stream:
         try:
-            found = list(ijson.items(stream, "log.entries", use_float=True))
-        except (ijson.JSONError, OSError, EOFError, zlib.error) as e:  # pragma: no cover
+            found = list(ijson.items(_guarded_events(stream), "log.entries"))
+        except (ijson.JSONError, _TooDeep, OSError, EOFError, zlib.error) as e:  # pragma: no cover
             raise ReadError(path, f"not a HAR file: {first_line(e)}") from e
     if not found:
         raise ReadError(path, "not a HAR file: JSON without log.entries")
     if not isinstance(found[0], list):
         raise ReadError(path, "not a HAR file: log.entries is not a list")
+
+
+class _TooDeep(ValueError):
+    """The JSON nests deeper than `MAX_NESTING`."""
+
+
+def _guarded_events(stream: io.BufferedReader) -> Iterator[tuple[str, str, Any]]:
+    """ijson's (prefix, event, value) events, stopping at `MAX_NESTING` levels.
+
+    Built from `basic_parse` (whose memory is linear in the depth) with each
+    container's prefix kept on a stack, so an event costs O(1) and never a join
+    over the whole path (the quadratic part of `ijson.parse`).
+    """
+    bases: list[str] = []  # prefix of each open container
+    current = ""  # prefix of the next value
+    for event, value in ijson.basic_parse(stream, use_float=True):
+        if event == "map_key":
+            base = bases[-1]
+            yield base, event, value
+            current = value if len(bases) == 1 else f"{base}.{value}"
+        elif event == "start_map" or event == "start_array":
+            yield current, event, value
+            if len(bases) >= MAX_NESTING:
+                raise _TooDeep(f"JSON nested deeper than {MAX_NESTING} levels")
+            bases.append(current)
+            if event == "start_array":
+                current = "item" if len(bases) == 1 else f"{current}.item"
+        elif event == "end_map" or event == "end_array":
+            current = bases.pop()
+            yield current, event, value
+        else:
+            yield current, event, value
 
 
 def _json_reason(error: Exception, entries: int) -> str:
