@@ -23,7 +23,7 @@ def _err(msg: str) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .batch import analyze_files
-    from .export import jsonl_line, private_text_file, write_parquet_dataset
+    from .export import jsonl_line, private_text_file, redact, write_parquet_dataset
     from .profile import load_profile
     from .store import Store
     from .summary import render
@@ -38,7 +38,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         summary = analyze_files(
             args.inputs, store, profile=profile, app=args.app, first_party=args.first_party,
             workers=args.workers, scheduler=args.scheduler, new_session=args.new_session,
-            on_finding=(lambda f: print(jsonl_line(f.to_record()), file=out)) if out else None,
+            on_finding=(lambda f: print(jsonl_line(redact(f.to_record())), file=out))
+            if out else None,
             progress=sys.stderr.isatty())
         if args.parquet:
             n = write_parquet_dataset(store, summary.session, args.parquet)
@@ -60,7 +61,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
         if fmt == "parquet" and args.output == "-":
             _err("parquet needs an output file: -o FILE")
             return EXIT_USAGE
-        n = export(records, fmt, args.output)
+        n = export(records, fmt, args.output, raw=args.raw)
     if args.output != "-":
         print(f"{n} findings written to {args.output}")
     return EXIT_OK
@@ -133,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (default: from the -o suffix, else jsonl)")
     f.add_argument("-o", "--output", default="-", metavar="FILE",
                    help="output file (default: stdout)")
+    f.add_argument("--raw", action="store_true",
+                   help="keep the (masked) values of findings in Cookie, Set-Cookie and "
+                        "Authorization headers, which are dropped by default")
     f.set_defaults(func=cmd_findings)
 
     d = sub.add_parser("demo", help="analyze the bundled sample capture",
