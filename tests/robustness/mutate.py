@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 import traceback
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -142,7 +141,7 @@ def _child(target: Callable[[], int], memory: int, cpu: int) -> tuple[int, str, 
         return _READ_ERROR, str(e), -1
     except MemoryError:
         return _OOM, "MemoryError", -1
-    except BaseException as e:  # noqa: BLE001 - every other exception is the finding
+    except BaseException as e:
         return _CRASH, "".join(traceback.format_exception(e))[-2000:], -1
 
 
@@ -208,7 +207,7 @@ def preload() -> None:
     import trafficscope.decoding.fields
     import trafficscope.errors
     import trafficscope.sources
-    import trafficscope.sources.mitmflow  # noqa: F401 - mitmproxy's import takes ~1 s
+    import trafficscope.sources.mitmflow
 
     _scanner().scan(trafficscope.decoding.fields.extract_fields(_warm_flow()))
 

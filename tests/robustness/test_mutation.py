@@ -17,17 +17,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the runner and seeds beside us
-from mutate import (  # noqa: E402
+from mutate import (
     boundaries,
     corpus_seeds,
     default_corpus,
     har_boundaries,
     tnetstring_boundaries,
 )
-from seeds import generated_seeds  # noqa: E402
+from seeds import generated_seeds
 
-from trafficscope.errors import ReadError  # noqa: E402
-from trafficscope.sources import READERS, iter_flows  # noqa: E402
+from trafficscope.errors import ReadError
+from trafficscope.sources import READERS, iter_flows
 
 MUTANTS = int(os.environ.get("TRAFFICSCOPE_MUTANTS", "1000"))
 FORMATS = sorted({*READERS, "zhar"})
