@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 MEMORY_LIMIT = 512 * 1024 * 1024
 CPU_LIMIT = 10  # seconds
@@ -49,7 +49,7 @@ class Outcome:
 
     kind: str
     detail: str = ""
-    flows: int = -1
+    flows: object = -1  # what the target returned: a count, or a description
     cpu: float = 0.0  # CPU seconds the child used
 
     @property
@@ -57,7 +57,7 @@ class Outcome:
         return self.kind not in ("ok", "read_error")
 
 
-def run_limited(target: Callable[[], int], *, memory: int = MEMORY_LIMIT, cpu: int = CPU_LIMIT,
+def run_limited(target: Callable[[], object], *, memory: int = MEMORY_LIMIT, cpu: int = CPU_LIMIT,
                 wall: float = WALL_LIMIT) -> Outcome:
     """Run `target` (returning a count) in a forked child under memory and CPU limits."""
     ((_, outcome),) = run_all([(None, target)], memory=memory, cpu=cpu, wall=wall, parallel=1)
@@ -73,7 +73,7 @@ class _Running:
     chunks: list[bytes] = field(default_factory=list)
 
 
-def run_all(jobs: Iterable[tuple[T, Callable[[], int]]], *, memory: int = MEMORY_LIMIT,
+def run_all(jobs: Iterable[tuple[T, Callable[[], object]]], *, memory: int = MEMORY_LIMIT,
             cpu: int = CPU_LIMIT, wall: float = WALL_LIMIT,
             parallel: int = 0) -> Iterator[tuple[T, Outcome]]:
     """Run each job's target in its own limited child, `parallel` at a time (0: one per
@@ -115,7 +115,7 @@ def run_all(jobs: Iterable[tuple[T, Callable[[], int]]], *, memory: int = MEMORY
                     cpu=usage.ru_utime + usage.ru_stime)
 
 
-def _start(target: Callable[[], int], memory: int, cpu: int, wall: float,
+def _start(target: Callable[[], object], memory: int, cpu: int, wall: float,
            tag: object) -> _Running:
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -130,7 +130,7 @@ def _start(target: Callable[[], int], memory: int, cpu: int, wall: float,
     return _Running(pid, read_end, time.monotonic() + wall, tag)
 
 
-def _child(target: Callable[[], int], memory: int, cpu: int) -> tuple[int, str, int]:
+def _child(target: Callable[[], object], memory: int, cpu: int) -> tuple[int, str, object]:
     from trafficscope.errors import ReadError
 
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -180,10 +180,10 @@ def analyze_path(path: Path) -> int:
     return n
 
 
-_SCANNER: list[object] = []
+_SCANNER: list[Any] = []
 
 
-def _scanner() -> object:
+def _scanner() -> Any:
     """One compiled scanner, built in the parent so each child inherits it."""
     if not _SCANNER:
         from trafficscope.detection import Scanner
@@ -194,7 +194,7 @@ def _scanner() -> object:
     return _SCANNER[0]
 
 
-def _warm_flow() -> object:
+def _warm_flow() -> Any:
     from trafficscope.model import Flow
 
     return Flow("warm", 0.0, "har", "http", "a.example", "POST", "https://a.example/?x=1",
@@ -331,7 +331,7 @@ def run(seeds: dict[str, list[Path]], per_format: int, rng_seed: int = 9,
 
 
 def _jobs(paths: list[Path], per_format: int, rng: random.Random, tmp: Path
-          ) -> Iterator[tuple[tuple[str, str, bytes], Callable[[], int]]]:
+          ) -> Iterator[tuple[tuple[str, str, bytes], Callable[[], object]]]:
     counter = 0
     for i, seed_path in enumerate(paths):
         share = per_format // len(paths) + (i < per_format % len(paths))
@@ -343,7 +343,7 @@ def _jobs(paths: list[Path], per_format: int, rng: random.Random, tmp: Path
             yield (seed_path.name, label, data), _write_and_analyze(target, data)
 
 
-def _write_and_analyze(target: Path, data: bytes) -> Callable[[], int]:
+def _write_and_analyze(target: Path, data: bytes) -> Callable[[], object]:
     def job() -> int:
         target.parent.mkdir()
         target.write_bytes(data)
@@ -390,10 +390,41 @@ def zlib_header(head: bytes) -> bool:
     return is_zlib_header(head)
 
 
+def describe_path(path: Path, scan: bool = True) -> list[list[object]]:
+    """Per flow: request body length, notes and fields cut at a cap (read, fields, scan)."""
+    from trafficscope.decoding.fields import extract_fields
+    from trafficscope.sources import iter_flows
+
+    scanner = _scanner()
+    out: list[list[object]] = []
+    for flow in iter_flows(path):
+        if not scan:
+            out.append([len(flow.request_body), list(flow.notes), 0])
+            continue
+        fields = list(extract_fields(flow))
+        scanner.scan(fields)
+        out.append([len(flow.request_body), list(flow.notes),
+                    sum(f.truncated for f in fields)])
+    return out
+
+
+def read_one(path: Path, cpu: int, scan: bool = True) -> int:
+    """`--read FILE`: one limited run, its outcome printed as JSON."""
+    preload()
+    o = run_limited(lambda: describe_path(path, scan), cpu=cpu)
+    print(json.dumps({"kind": o.kind, "detail": o.detail, "flows": o.flows, "cpu": o.cpu}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from seeds import generated_seeds  # this folder is on sys.path when run as a script
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--read", type=Path, metavar="FILE",
+                        help="only read FILE once, limited, and print the outcome as JSON")
+    parser.add_argument("--read-only", action="store_true",
+                        help="with --read: only read the flows (no fields, no scan)")
+    parser.add_argument("--cpu", type=int, default=CPU_LIMIT, help="CPU seconds per run")
     parser.add_argument("--per-format", type=int, default=1000, help="mutants per format")
     parser.add_argument("--corpus", type=Path,
                         default=default_corpus(),
@@ -404,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only this format (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
+    if args.read:
+        return read_one(args.read, args.cpu, not args.read_only)
     with tempfile.TemporaryDirectory(prefix="ts-seeds-") as tmp:
         seeds = generated_seeds(Path(tmp))
         for fmt, paths in corpus_seeds(args.corpus).items():
