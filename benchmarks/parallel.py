@@ -12,7 +12,7 @@ serial one. The findings of every run are checked to be the serial ones.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,12 +26,10 @@ APP = "example.shoppingmall.android"
 
 
 def _make_sample():  # type: ignore[no-untyped-def]
-    path = ROOT / "captures" / "make_sample.py"
-    spec = importlib.util.spec_from_file_location("make_sample", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(ROOT / "captures"))
+    import make_sample
+
+    return make_sample
 
 
 def run(folder: Path, db: Path, **kw: object) -> tuple[float, int]:

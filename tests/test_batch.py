@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sqlite3
 import subprocess
@@ -23,12 +22,10 @@ N_CAPTURES = 6
 
 
 def _make_sample():  # type: ignore[no-untyped-def]
-    path = ROOT / "captures" / "make_sample.py"
-    spec = importlib.util.spec_from_file_location("make_sample", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(ROOT / "captures"))
+    import make_sample
+
+    return make_sample
 
 
 @pytest.fixture(scope="module")

@@ -78,24 +78,27 @@ def test_analyze_writes_records_field_by_field(capture: Path) -> None:
     records = [json.loads(line) for line in (d / "out.jsonl").read_text().splitlines()]
     session = sqlite3.connect(d / "s.db").execute("SELECT id FROM sessions").fetchone()[0]
     common = {"session": session, "source": "har", "app": "example.shop.app",
-              "kind": "http", "owner": None, "category": None, "country": None,
+              "kind": "http", "owner": None, "country": None,  # documentation addresses
               "match": "known", "confidence": 1.0}
     expected = [
         {**common, "ts": 1763899200.0, "method": "GET",
          "url": "https://t.tracker-example.net/collect", "host": "t.tracker-example.net",
          "server_ip": "198.51.100.7", "domain": "tracker-example.net", "party": "third",
+         "category": None,
          "pii_type": "IMEI", "location": "query", "key": "imei", "encoding": [],
          "value_masked": mask("490154203237518"), "value_sha256": sha("490154203237518")},
         {**common, "ts": 1763899201.5, "method": "POST",
          "url": "https://api.shop.example/v1/u/" + mask("jane.doe.test@example.org")
          + "/profile", "host": "api.shop.example", "server_ip": "203.0.113.10",
-         "domain": "shop.example", "party": "first", "pii_type": "EMAIL",
+         "domain": "shop.example", "party": "first", "category": "first-party-api",
+         "pii_type": "EMAIL",
          "location": "path", "key": "2", "encoding": ["percent"],
          "value_masked": mask("jane.doe.test@example.org"),
          "value_sha256": sha("jane.doe.test@example.org")},
         {**common, "ts": 1763899202.0, "method": "POST", "url": "https://bid.adsexample.com/bid",
          "host": "bid.adsexample.com", "server_ip": None, "domain": "adsexample.com",
-         "party": "third", "pii_type": "AD_ID", "location": "body", "key": "device.ifa",
+         "party": "third", "category": None,
+         "pii_type": "AD_ID", "location": "body", "key": "device.ifa",
          "encoding": ["json"], "value_masked": mask("38400000-8cf0-11bd-b23e-10b96e40000d"),
          "value_sha256": sha("38400000-8cf0-11bd-b23e-10b96e40000d")},
     ]
@@ -220,3 +223,53 @@ def test_demo(tmp_path: Path) -> None:
     assert any("gzip" in e for e in encodings) and any("br" in e for e in encodings)
     assert any("zstd" in e for e in encodings) and any("multipart" in e for e in encodings)
     assert "umeng.com (third)" in r.stdout and "stored in" in r.stdout
+    # who received it: owners, categories and countries, in the records and the summary
+    by_host = {x["host"]: (x["owner"], x["category"], x["party"], x["country"]) for x in records}
+    assert by_host["ulogs.umeng.com"] == ("Alibaba", "analytics", "third", "CN")
+    assert by_host["android.bugly.qq.com"] == ("Tencent", "crash-reporting", "third", "CN")
+    assert by_host["api-access.pangolin-sdk-toutiao.com"] == (
+        "ByteDance", "advertising", "third", "CN")
+    assert by_host["graph.facebook.com"] == ("Meta", "social", "third", "US")
+    assert by_host["app-measurement.com"] == ("Google", "analytics", "third", "US")
+    assert by_host["api.shoppingmall.example"] == (None, "first-party-api", "first", None)
+    rows = {line.split(" (")[0]: line for line in r.stdout.splitlines() if " (" in line}
+    assert "umeng.com (third) — Alibaba (CN, analytics)" in rows["umeng.com"]
+    assert rows["umeng.com"].rstrip().endswith("CN")            # servers column
+    assert "facebook.com (third) — Meta (US, social)" in rows["facebook.com"]
+    assert rows["facebook.com"].rstrip().endswith("US")
+    assert "shoppingmall.example (first) — first-party-api" in rows["shoppingmall.example"]
+    assert rows["shoppingmall.example"].rstrip().endswith("-")  # TEST-NET: no country
+    assert "server countries from GeoLite2-Country (MaxMind" in r.stdout
+    flows = sqlite3.connect(out / "trafficscope.db").execute(
+        "SELECT host, owner, country FROM flows WHERE host LIKE 'img.%'").fetchall()
+    assert flows and all(f[1:] == (None, None) for f in flows)   # destination-only rows too
+
+
+def test_analyze_with_owner_lists_and_geoip(capture: Path) -> None:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    d = capture.parent
+    (d / "tds.json").write_text(json.dumps({"trackers": {"tracker-example.net": {
+        "domain": "tracker-example.net", "owner": {"name": "Tracker Example Inc",
+                                                   "displayName": "Tracker Example"},
+        "categories": ["Advertising"]}}, "entities": {}}))
+    w = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-Country")
+    w.insert_network(IPSet(["198.51.100.0/24"]), {"country": {"iso_code": "NL"}})
+    w.to_db_file(str(d / "mine.mmdb"))
+    r = run("analyze", str(capture), "--profile", "phone.toml", "--app", "example.shop.app",
+            "--owners", "tds.json", "--geoip", "mine.mmdb", "--db", "s.db", "--jsonl", "-",
+            cwd=d)
+    assert r.returncode == 0, r.stderr
+    first = json.loads(r.stdout.splitlines()[0])
+    # 198.51.100.7 is a documentation address: no country even though the file has one
+    assert (first["owner"], first["category"], first["country"]) == (
+        "Tracker Example", "advertising", None)
+    assert "tracker-example.net (third) — Tracker Example (advertising)" in r.stderr
+    assert "server countries from GeoIP2-Country" in r.stderr
+    (d / "junk.json").write_text('{"hello": 1}')
+    _one_error_line(run("analyze", str(capture), "--owners", "junk.json", "--db", "t.db",
+                        cwd=d), "junk.json", "not a known owner list")
+    (d / "junk.mmdb").write_bytes(b"\0" * 64)
+    _one_error_line(run("analyze", str(capture), "--geoip", "junk.mmdb", "--db", "t.db",
+                        cwd=d), "junk.mmdb", "MaxMind DB")

@@ -14,3 +14,45 @@ from trafficscope.pipeline import safe_url
 ])
 def test_safe_url(url: str | None, masked: tuple[int, ...], expected: str | None) -> None:
     assert safe_url(url, masked) == expected
+
+
+def test_same_attribution_on_findings_and_destination_only_flows(tmp_path) -> None:
+    import sqlite3
+
+    from trafficscope.model import Flow
+    from trafficscope.pipeline import Analyzer
+    from trafficscope.store import Store
+
+    flows = [
+        # a TLS connection seen only by its server name: no request, no findings
+        Flow(flow_id="t1", ts=1.0, source="pcap", kind="tls", host="android.bugly.qq.com",
+             server_ip="183.3.235.111", server_port=443),
+        Flow(flow_id="t2", ts=2.0, source="pcap", kind="tls", host="api.shoppingmall.example",
+             server_ip="10.0.0.5", server_port=443),
+        # an HTTP request carrying an email address, found by pattern
+        Flow(flow_id="h1", ts=3.0, source="har", kind="http", host="ulogs.umeng.com",
+             method="GET", url="https://ulogs.umeng.com/u?email=jane.doe.test%40example.org",
+             server_ip="106.11.86.22"),
+    ]
+    with Store(tmp_path / "s.db") as store:
+        analyzer = Analyzer(store, profile=None, source="files",
+                            app="example.shoppingmall.android")
+        findings = [f for flow in flows for f in analyzer.process(flow)]
+        store.commit()
+    assert findings and all(
+        (f.domain, f.owner, f.category, f.party, f.country)
+        == ("umeng.com", "Alibaba", "analytics", "third", "CN") for f in findings)
+    rows = sqlite3.connect(tmp_path / "s.db").execute(
+        "SELECT flow_id, domain, owner, category, party, country FROM flows ORDER BY ts"
+    ).fetchall()
+    assert rows == [
+        ("t1", "qq.com", "Tencent", "crash-reporting", "third", "CN"),
+        ("t2", "shoppingmall.example", None, "first-party-api", "first", None),  # private IP
+        ("h1", "umeng.com", "Alibaba", "analytics", "third", "CN"),
+    ]
+    s = analyzer.summary
+    assert s.recipients["umeng.com"].owner == "Alibaba"
+    assert s.server_countries == {"umeng.com": {"CN"}}
+    assert s.geoip is not None and "GeoLite2-Country" in s.geoip[0]
+    with Store(tmp_path / "s.db") as store:
+        assert store.session_geoip() == s.geoip     # kept with the session, for reports

@@ -21,6 +21,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
+from .attribution import Attributor, build_attributor
 from .errors import ReadError, TrafficscopeError
 from .model import Finding, Flow
 from .pipeline import BATCH, Analyzer, Summary
@@ -42,6 +43,12 @@ class Settings:
     profile: Profile | None
     app: str | None
     first_party: tuple[str, ...] = ()
+    owner_files: tuple[str, ...] = ()
+    geoip: str | None = None
+
+    def attributor(self) -> Attributor:
+        return build_attributor(self.app, self.first_party, owner_files=self.owner_files,
+                                geoip=self.geoip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,8 @@ def analyze_capture(path: str, settings: Settings, session: str) -> CaptureResul
         _ANALYZERS.clear()  # one batch at a time per worker
         analyzer = _ANALYZERS[key] = Analyzer(
             None, profile=settings.profile, source="files", app=settings.app,
-            first_party=settings.first_party, session=session)
+            first_party=settings.first_party, session=session,
+            attribution=settings.attributor())
     flows: list[tuple[Flow, tuple[Finding, ...]]] = []
     error = None
     try:
@@ -150,7 +158,8 @@ def _dask_results(todo: Sequence[tuple[Path, str]], settings: Settings, session:
 
 
 def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profile | None,
-              app: str | None = None, first_party: Iterable[str] = (), workers: int = 1,
+              app: str | None = None, first_party: Iterable[str] = (),
+              owner_files: Iterable[str] = (), geoip: str | None = None, workers: int = 1,
               scheduler: str | None = None, new_session: bool = False,
               on_finding: Callable[[Finding], None] | None = None,
               progress: bool = False) -> Summary:
@@ -162,12 +171,14 @@ def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profil
             files.extend(expand_inputs([item]))
         except ReadError as e:
             errors.append(str(e))
-    settings = Settings(profile, app, tuple(first_party))
+    settings = Settings(profile, app, tuple(first_party), tuple(map(str, owner_files)),
+                        str(geoip) if geoip else None)
+    attribution = settings.attributor()  # unreadable owner or GeoIP files fail here
     fp = fingerprint(inputs, settings)
     session = None if new_session else store.batch_session(fp)
     analyzer = Analyzer(store, profile=profile, source="files", app=app,
                         first_party=first_party, inputs=[str(p) for p in inputs],
-                        session=session)
+                        session=session, attribution=attribution)
     summary = analyzer.summary
     summary.errors.extend(errors)
     sid = analyzer.session

@@ -37,7 +37,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         out = stack.enter_context(private_text_file(args.jsonl)) if args.jsonl else None
         summary = analyze_files(
             args.inputs, store, profile=profile, app=args.app, first_party=args.first_party,
-            workers=args.workers, scheduler=args.scheduler, new_session=args.new_session,
+            owner_files=args.owners, geoip=args.geoip, workers=args.workers,
+            scheduler=args.scheduler, new_session=args.new_session,
             on_finding=(lambda f: print(jsonl_line(redact(f.to_record())), file=out))
             if out else None,
             progress=sys.stderr.isatty())
@@ -72,6 +73,18 @@ def _format_from_suffix(path: str) -> str:
     return {"csv": "csv", "parquet": "parquet", "pq": "parquet"}.get(suffix, "jsonl")
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    from .store import open as open_store
+
+    with open_store(args.db) as store:
+        report = write_report(store, args.output, session=args.session, reveal=args.reveal,
+                              compare=args.compare)
+    print(f"report of {report.findings} findings in {report.flows} flows written to "
+          f"{report.index}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -95,6 +108,50 @@ def cmd_profile_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_proxy(args: argparse.Namespace) -> int:
+    from . import proxy
+
+    try:
+        modes = tuple(proxy.check_mode(m) for m in args.mode)
+        proxy.parse_client_apps(args.client_app)
+    except ValueError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    if args.profile:
+        from .profile import load_profile
+
+        load_profile(args.profile)  # a bad profile is reported before mitmdump starts
+    elif args.substitute:
+        _err("--substitute needs --profile (the values to replace)")
+        return EXIT_USAGE
+    proxy.validate_db(args.db)
+    cfg = proxy.ProxyConfig(
+        host=args.listen_host, port=args.port, modes=modes, db=args.db, profile=args.profile,
+        app=args.app, session=args.session, substitute=args.substitute,
+        proxyauth=proxy.check_listen(args.listen_host, args.no_auth, args.proxyauth),
+        client_apps=tuple(args.client_app), sets=tuple(args.set))
+    argv = proxy.mitmdump_argv(cfg, proxy.mitmdump_path(), proxy.addon_path())
+    print(proxy.setup_steps(cfg), flush=True)
+    os.execv(argv[0], argv)  # the proxy is mitmdump itself: signals reach it directly
+    return EXIT_OK  # not reached
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return int(text)
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from .store import Store
+
+    with Store(args.db, create=False) as store:
+        session = store.resolve_session(args.session or store.latest_session_of("proxy"))
+        ts = store.add_mark(session, args.name, note=args.note)
+    print(f"marked {args.name!r} in session {session} at {ts:.3f}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="trafficscope",
@@ -111,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--app", metavar="ID", help="app id (package name) the traffic belongs to")
     a.add_argument("--first-party", metavar="DOMAIN", nargs="+", default=[],
                    help="domains run by the app's own organisation")
+    a.add_argument("--owners", metavar="FILE", action="append", default=[],
+                   help="owner list to add to the bundled one (repeatable; later wins): "
+                        "DuckDuckGo Tracker Radar/TDS JSON, Disconnect services.json, "
+                        "Exodus trackers JSON or an owners CSV")
+    a.add_argument("--geoip", metavar="FILE.mmdb",
+                   help="MaxMind or DB-IP country/city database to use instead of the "
+                        "bundled GeoLite2 Country data")
     a.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
                    help=f"session store (default: {DEFAULT_DB})")
     a.add_argument("--jsonl", metavar="FILE",
@@ -139,12 +203,68 @@ def build_parser() -> argparse.ArgumentParser:
                         "Authorization headers, which are dropped by default")
     f.set_defaults(func=cmd_findings)
 
+    r = sub.add_parser("report", help="write an HTML report of a session with charts",
+                       description="Write DIR/index.html (self-contained), DIR/charts/*.png "
+                       "and *.svg, and DIR/findings.csv for a session.")
+    r.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
+                   help=f"session store (default: {DEFAULT_DB})")
+    r.add_argument("--session", metavar="ID", help="session id (default: the latest)")
+    r.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    r.add_argument("--reveal", action="store_true",
+                   help="show the stored, partly masked values and full hashes "
+                   "(default: values hidden; raw values are never stored)")
+    r.add_argument("--compare", metavar="SESSION",
+                   help="add a chart comparing this session with another one")
+    r.set_defaults(func=cmd_report)
+
     d = sub.add_parser("demo", help="analyze the bundled sample capture",
                        description="Analyze the bundled sample capture with its profile.")
     d.add_argument("-o", "--output", default="trafficscope-demo", metavar="DIR",
                    help="output folder (default: trafficscope-demo)")
     d.add_argument("--db", metavar="FILE", help="session store (default: DIR/trafficscope.db)")
     d.set_defaults(func=cmd_demo)
+
+    px = sub.add_parser(
+        "proxy", help="run mitmproxy for a test phone and show leaks live",
+        description="Run mitmdump with the trafficscope addon: prints the phone's setup "
+                    "steps, then one line per leak; every flow and finding is stored as it "
+                    "happens.")
+    px.add_argument("--listen-host", default="127.0.0.1", metavar="H",
+                    help="address to listen on (default: 127.0.0.1, this computer only)")
+    px.add_argument("--port", "-p", type=_port, default=8080, metavar="P",
+                    help="port to listen on (default: 8080)")
+    px.add_argument("--mode", action="append", default=[], metavar="MODE",
+                    help="mitmproxy mode: regular (default), wireguard, transparent, "
+                         "upstream:URL (repeatable)")
+    px.add_argument("--profile", metavar="FILE", help="TOML profile of the test phone")
+    px.add_argument("--app", metavar="ID", help="app id of all traffic (default: inferred)")
+    px.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
+                    help=f"session store (default: {DEFAULT_DB})")
+    px.add_argument("--session", metavar="ID",
+                    help="continue session ID ('latest': the latest proxy session)")
+    px.add_argument("--substitute", action="store_true",
+                    help="replace the profile's values in requests by consistent fakes")
+    px.add_argument("--proxyauth", metavar="USER:PASS",
+                    help="proxy login (default beyond loopback: random, printed)")
+    px.add_argument("--no-auth", action="store_true",
+                    help="no proxy login even when listening beyond loopback")
+    px.add_argument("--client-app", action="append", default=[], metavar="PORT=APP",
+                    help="flows through the proxy server on PORT belong to APP, e.g. "
+                         "a WireGuard tunnel limited to one app (repeatable)")
+    px.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra mitmproxy option, e.g. confdir=~/.mitmproxy (repeatable)")
+    px.set_defaults(func=cmd_proxy)
+
+    mk = sub.add_parser("mark", help="mark a moment (e.g. consent) in the running session",
+                        description="Record a named moment in a proxy session; findings "
+                                    "before the 'consent' mark are labelled pre-consent.")
+    mk.add_argument("name", metavar="NAME", help="what happened, e.g. consent")
+    mk.add_argument("--note", help="free text kept with the mark")
+    mk.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
+                    help=f"session store (default: {DEFAULT_DB})")
+    mk.add_argument("--session", metavar="ID", help="session id (default: the latest proxy "
+                                                    "session)")
+    mk.set_defaults(func=cmd_mark)
 
     pr = sub.add_parser("profile", help="profile of the test phone",
                         description="Manage the profile of the test phone.")

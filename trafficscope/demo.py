@@ -9,6 +9,7 @@ from pathlib import Path
 from .batch import analyze_files
 from .export import export
 from .profile import load_profile
+from .report import write_report
 from .store import Store, make_private_dirs
 from .summary import render
 
@@ -36,11 +37,12 @@ def run_demo(out_dir: Path, db: str | None = None) -> str:
         summary = analyze_files([captures / SAMPLE], store, profile=profile, app=SAMPLE_APP,
                                 new_session=True)
         records = list(store.iter_findings(summary.session))
+        report = write_report(store, out_dir, session=summary.session)
     export(records, "jsonl", str(out_dir / "findings.jsonl"))
-    export(records, "csv", str(out_dir / "findings.csv"))
     return "\n".join([
         f"trafficscope demo: {captures / SAMPLE} (simulated phone running {SAMPLE_APP})",
         "",
         render(summary),
         f"findings written to {out_dir / 'findings.jsonl'} and {out_dir / 'findings.csv'}",
+        f"report written to {report.index} (open it in a browser)",
     ])

@@ -15,7 +15,7 @@ from functools import cached_property
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from . import __version__
-from .attribution import PartyRules, registrable_domain
+from .attribution import Attributor, Recipient, build_attributor
 from .decoding.fields import extract_fields
 from .detection import Scanner
 from .detection.mask import mask, value_sha256
@@ -71,6 +71,10 @@ class Summary:
     errors: list[str] = field(default_factory=list)
     by_entity_recipient: Counter[tuple[str, str]] = field(default_factory=Counter)
     parties: dict[str, str] = field(default_factory=dict)
+    #: attribution of each recipient domain, and the server countries seen for it
+    recipients: dict[str, Recipient] = field(default_factory=dict)
+    server_countries: dict[str, set[str]] = field(default_factory=dict)
+    geoip: tuple[str, str] | None = None  # (database name, date)
 
 
 class Analyzer:
@@ -78,20 +82,24 @@ class Analyzer:
 
     def __init__(self, store: Store | None, *, profile: Profile | None, source: str,
                  app: str | None = None, first_party: Iterable[str] = (),
-                 inputs: Iterable[str] = (), session: str | None = None) -> None:
+                 inputs: Iterable[str] = (), session: str | None = None,
+                 attribution: Attributor | None = None) -> None:
         self.store = store
         self.profile = profile or Profile()
         self.app = app
-        self.parties = PartyRules(app, first_party)
+        self.attribution = attribution or build_attributor(app, first_party)
+        self.parties = self.attribution  # .party(host), as PartyRules had
+        db = self.attribution.geoip
+        geoip = (db.name, db.date) if db is not None else None
         if session is None:
             if store is None:
                 raise ValueError("an Analyzer without a store needs a session id")
             session = store.new_session(
                 source=source, app=app, profile_keys=self.profile.keys_used,
-                inputs=list(inputs), tool_version=__version__)
+                inputs=list(inputs), tool_version=__version__, geoip=geoip)
         self.session = session
         self._seen_ids: set[str] = set()
-        self.summary = Summary(self.session, str(store.path) if store else "")
+        self.summary = Summary(self.session, str(store.path) if store else "", geoip=geoip)
 
     @cached_property
     def scanner(self) -> Scanner:
@@ -115,8 +123,8 @@ class Analyzer:
         return self._to_findings(flow, detections)
 
     def _to_findings(self, flow: Flow, detections: Sequence[Detection]) -> list[Finding]:
-        domain = registrable_domain(flow.host)
-        party = self.parties.party(domain)
+        rec = self.attribution.recipient(flow.host)
+        country = self.attribution.country(flow.server_ip)
         masked = [int(seg) for d in detections
                   if d.field.location == "path" and d.field.key
                   and (seg := d.field.key.split(".")[0]).isdigit()]
@@ -126,8 +134,9 @@ class Analyzer:
             Finding(
                 session=self.session, flow_id=flow.flow_id, ts=flow.ts, source=flow.source,
                 app=app, kind=flow.kind, method=flow.method, url=url, host=flow.host,
-                server_ip=flow.server_ip, domain=domain, owner=None, category=None,
-                party=party, country=None, pii_type=d.pii_type, location=d.field.location,
+                server_ip=flow.server_ip, domain=rec.domain, owner=rec.owner,
+                category=rec.category, party=rec.party, country=country, pii_type=d.pii_type,
+                location=d.field.location,
                 key=d.field.key, encoding=d.field.encoding + d.extra_encoding, match=d.match,
                 confidence=round(d.confidence, 3), value_masked=mask(d.value),
                 value_sha256=value_sha256(d.value))
@@ -156,14 +165,20 @@ class Analyzer:
         """Add `flow` and its findings to the store and the summary."""
         if self.store is None:
             raise ValueError("this Analyzer has no store")
-        domain = registrable_domain(flow.host)
-        party = self.parties.party(domain)
+        rec = self.attribution.recipient(flow.host)
+        country = self.attribution.country(flow.server_ip)
         url = findings[0].url if findings else safe_url(flow.url)
-        self.store.add_flow(self.session, flow, url=url, domain=domain, party=party,
-                            findings=findings)
+        self.store.add_flow(self.session, flow, url=url, domain=rec.domain, party=rec.party,
+                            findings=findings, owner=rec.owner, category=rec.category,
+                            country=country)
         s = self.summary
         s.flows += 1
         s.findings += len(findings)
         for f in findings:
             s.by_entity_recipient[(f.pii_type, f.domain)] += 1
             s.parties[f.domain] = f.party
+        if findings:
+            s.recipients.setdefault(rec.domain, rec)
+            if country:
+                s.server_countries.setdefault(rec.domain, set()).add(country)
+

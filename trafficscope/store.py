@@ -22,7 +22,10 @@ from .model import FINDING_FIELDS, Finding, Flow
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+#: 1: first release. 2: flows gain owner, category, country; sessions gain geoip
+#: (the GeoIP database a session's countries came from). 3: marks,
+#: substitutions and the findings_consent view (_TABLES_3).
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,7 +36,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     app TEXT,
     tool_version TEXT NOT NULL,
     profile_keys TEXT NOT NULL,   -- JSON list of profile keys used, never values
-    inputs TEXT NOT NULL          -- JSON list of input paths
+    inputs TEXT NOT NULL,         -- JSON list of input paths
+    geoip TEXT                    -- schema 2: JSON [name, date] of the GeoIP database
 );
 CREATE TABLE IF NOT EXISTS flows (
     session TEXT NOT NULL REFERENCES sessions(id),
@@ -56,6 +60,9 @@ CREATE TABLE IF NOT EXISTS flows (
     input_file TEXT,
     notes TEXT NOT NULL,          -- JSON list
     n_findings INTEGER NOT NULL,
+    owner TEXT,                   -- schema 2: same attribution as findings
+    category TEXT,
+    country TEXT,
     PRIMARY KEY (session, flow_id)
 );
 CREATE TABLE IF NOT EXISTS findings (
@@ -102,11 +109,82 @@ CREATE TABLE IF NOT EXISTS captures (
 );
 """
 
+# Schema 3, additive (older stores are upgraded in place on open, and stay
+# readable where the file is read-only): named moments on a session's timeline
+# ("consent" given, ...), the substitutions `--substitute` made (never the real
+# value: its SHA-256 and the masked fake), and `findings_consent`, the findings
+# with a derived `pre_consent` column (1 before the session's first consent
+# mark, 0 after, NULL when the session has no consent mark).
+_TABLES_3 = """
+CREATE TABLE IF NOT EXISTS marks (
+    session TEXT NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    name TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS marks_session ON marks(session, name, ts);
+CREATE TABLE IF NOT EXISTS substitutions (
+    session TEXT NOT NULL REFERENCES sessions(id),
+    flow_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    pii_type TEXT NOT NULL,
+    location TEXT NOT NULL,
+    key TEXT,
+    encoding TEXT NOT NULL,       -- JSON list
+    value_sha256 TEXT NOT NULL,   -- of the real value
+    fake_masked TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS findings_consent AS
+    SELECT f.*, CASE WHEN c.ts IS NULL THEN NULL WHEN f.ts < c.ts THEN 1 ELSE 0 END
+        AS pre_consent
+    FROM findings f LEFT JOIN (SELECT session, MIN(ts) AS ts FROM marks
+                               WHERE instr(lower(name), 'consent') > 0
+                               GROUP BY session) c
+        ON c.session = f.session;
+"""
+
 _FLOW_COLUMNS = (
     "session", "flow_id", "ts", "ts_end", "source", "kind", "app", "method", "url", "host",
     "server_ip", "server_port", "domain", "party", "status", "bytes_out", "bytes_in",
-    "input_file", "notes", "n_findings",
+    "input_file", "notes", "n_findings", "owner", "category", "country",
 )
+
+#: Columns added after schema 1, by table: (version, table, column, type).
+#: Added at the end of the table, so old and new files have the same layout.
+_ADDED_COLUMNS = (
+    (2, "sessions", "geoip", "TEXT"),
+    (2, "flows", "owner", "TEXT"),
+    (2, "flows", "category", "TEXT"),
+    (2, "flows", "country", "TEXT"),
+)
+
+
+def is_consent_mark(name: str) -> bool:
+    """A mark that records consent: its name mentions it ("consent", "consent given").
+
+    The findings_consent view, the proxy and the report all use this rule.
+    """
+    return "consent" in name.lower()
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring a store written by an older trafficscope to SCHEMA_VERSION.
+
+    Only adds what is missing (nullable columns), so it is safe to run on any
+    file and old rows stay as they were (new columns NULL). Returns the
+    version the file had.
+    """
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    old = int(row[0]) if row else SCHEMA_VERSION
+    if old >= SCHEMA_VERSION:
+        return old
+    for _version, table, column, ctype in _ADDED_COLUMNS:
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ctype}")
+    db.executescript(_TABLES_3)
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+    return old
 
 
 def make_private_dirs(folder: Path) -> None:
@@ -160,13 +238,22 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             if create:
-                self.db.executescript(_SCHEMA)
+                self.db.executescript(_SCHEMA + _TABLES_3)
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             self._check_schema()
+            self._upgrade(create)
         except sqlite3.DatabaseError as e:
             raise ReadError(self.path, f"not a trafficscope database ({e})") from None
         self._in_tx = False
+
+    def _upgrade(self, create: bool) -> None:
+        """Migrate an older store in place when opened for writing; reading never
+        changes the file (an older store reads with no marks or substitutions)."""
+        if create:
+            migrate(self.db)
+        self._has_marks = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name='marks'").fetchone() is not None
 
     def _check_schema(self) -> None:
         try:
@@ -182,13 +269,28 @@ class Store:
     # -- writing -----------------------------------------------------------
     def new_session(self, *, source: str, app: str | None, profile_keys: Iterable[str],
                     inputs: Iterable[str], tool_version: str,
-                    session_id: str | None = None) -> str:
+                    session_id: str | None = None,
+                    geoip: tuple[str, str] | None = None) -> str:
         sid = session_id or new_session_id()
         self.db.execute(
-            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, created, source, app, tool_version, profile_keys, "
+            "inputs, geoip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (sid, time.time(), source, app, tool_version,
-             json.dumps(list(profile_keys)), json.dumps(list(inputs))))
+             json.dumps(list(profile_keys)), json.dumps(list(inputs)),
+             json.dumps(list(geoip)) if geoip else None))
         return sid
+
+    def session_geoip(self, session: str | None = None) -> tuple[str, str] | None:
+        """(name, date) of the GeoIP database the session's countries came from."""
+        sid = self.resolve_session(session)
+        try:
+            row = self.db.execute("SELECT geoip FROM sessions WHERE id=?", (sid,)).fetchone()
+        except sqlite3.OperationalError:  # a schema-1 file read as it is
+            return None
+        if not row or not row[0]:
+            return None
+        name, date = json.loads(row[0])
+        return str(name), str(date)
 
     def begin(self) -> None:
         if not self._in_tx:
@@ -201,16 +303,18 @@ class Store:
             self._in_tx = False
 
     def add_flow(self, session: str, flow: Flow, *, url: str | None, domain: str, party: str,
-                 findings: Iterable[Finding]) -> None:
+                 findings: Iterable[Finding], owner: str | None = None,
+                 category: str | None = None, country: str | None = None) -> None:
         """Add one flow and its findings (inside the current transaction)."""
         self.begin()
         rows = [_finding_row(f) for f in findings]
         self.db.execute(
-            f"INSERT OR REPLACE INTO flows VALUES ({', '.join('?' * len(_FLOW_COLUMNS))})",
+            f"INSERT OR REPLACE INTO flows ({', '.join(_FLOW_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_FLOW_COLUMNS))})",
             (session, flow.flow_id, flow.ts, flow.ts_end, flow.source, flow.kind, flow.app,
              flow.method, url, flow.host, flow.server_ip, flow.server_port, domain, party,
              flow.status, flow.bytes_out, flow.bytes_in, flow.input_file,
-             json.dumps(list(flow.notes)), len(rows)))
+             json.dumps(list(flow.notes)), len(rows), owner, category, country))
         if rows:
             self.db.executemany(
                 f"INSERT INTO findings VALUES ({', '.join('?' * len(FINDING_FIELDS))})", rows)
@@ -256,6 +360,24 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (session, sha256, path, flows, findings, error, time.time()))
 
+    def add_mark(self, session: str, name: str, *, ts: float | None = None,
+                 note: str | None = None) -> float:
+        """Record a named moment ("consent", ...) of `session`, committed at once."""
+        when = time.time() if ts is None else ts
+        self.begin()
+        self.db.execute("INSERT INTO marks VALUES (?, ?, ?, ?)", (session, when, name, note))
+        self.commit()
+        return when
+
+    def add_substitution(self, session: str, flow_id: str, ts: float, *, pii_type: str,
+                         location: str, key: str | None, encoding: Iterable[str],
+                         value_sha256: str, fake_masked: str) -> None:
+        """Record one value `--substitute` replaced (inside the current transaction)."""
+        self.begin()
+        self.db.execute("INSERT INTO substitutions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (session, flow_id, ts, pii_type, location, key,
+                         json.dumps(list(encoding)), value_sha256, fake_masked))
+
     def close(self) -> None:
         self.commit()
         self.db.close()
@@ -288,6 +410,45 @@ class Store:
             raise ReadError(self.path, f"has no session {session!r}")
         return session
 
+    def latest_session_of(self, source: str) -> str | None:
+        """The latest session written by `source` (e.g. "proxy"), or None."""
+        row = self.db.execute("SELECT id FROM sessions WHERE source=? "
+                              "ORDER BY created DESC, rowid DESC LIMIT 1", (source,)).fetchone()
+        return row[0] if row else None
+
+    def marks(self, session: str | None = None) -> list[tuple[float, str, str | None]]:
+        """(ts, name, note) of the marks of `session` (latest when None), in time order."""
+        sid = self.resolve_session(session)
+        if not self._has_marks:
+            return []
+        return [(float(ts), name, note) for ts, name, note in self.db.execute(
+            "SELECT ts, name, note FROM marks WHERE session=? ORDER BY ts, rowid", (sid,))]
+
+    def consent_ts(self, session: str | None = None) -> float | None:
+        """When consent was first marked in `session`, or None."""
+        return next((ts for ts, name, _ in self.marks(session) if is_consent_mark(name)), None)
+
+    def iter_findings_consent(self, session: str | None = None) -> Iterator[dict[str, Any]]:
+        """Finding records plus `pre_consent`: True before the first consent mark,
+        False after it, None when the session has no consent mark."""
+        consent = self.consent_ts(session)
+        for rec in self.iter_findings(session):
+            rec["pre_consent"] = None if consent is None else rec["ts"] < consent
+            yield rec
+
+    def substitutions(self, session: str | None = None) -> list[dict[str, Any]]:
+        """What `--substitute` replaced in `session` (latest when None), in time order."""
+        sid = self.resolve_session(session)
+        if not self._has_marks:
+            return []
+        cur = self.db.execute("SELECT * FROM substitutions WHERE session=? ORDER BY ts, rowid",
+                              (sid,))
+        names = [c[0] for c in cur.description]
+        out = [dict(zip(names, row, strict=True)) for row in cur]
+        for rec in out:
+            rec["encoding"] = json.loads(rec["encoding"])
+        return out
+
     def iter_findings(self, session: str | None = None) -> Iterator[dict[str, Any]]:
         """Finding records (DESIGN.md) of `session` (latest when None), in time order."""
         sid = self.resolve_session(session)
@@ -312,6 +473,9 @@ class Store:
         df = pd.read_sql_query("SELECT * FROM flows WHERE session=? ORDER BY ts",
                                self.db, params=(sid,))
         df["notes"] = df["notes"].map(json.loads)
+        for column in ("owner", "category", "country"):  # a schema-1 file read as it is
+            if column not in df:
+                df[column] = None
         return df
 
 

@@ -82,7 +82,9 @@ def test_exports_and_folders_the_cli_creates(capture: Path) -> None:
         assert r.returncode == 0, r.stderr
     r = run_cli("demo", "-o", "demo/out", cwd=d)
     assert r.returncode == 0, r.stderr
-    created = [d / x for x in ("db", "out", "e", "demo")]
+    r = run_cli("report", "--db", "db/a/s.db", "-o", "rep/x/y", cwd=d)
+    assert r.returncode == 0, r.stderr
+    created = [d / x for x in ("db", "out", "e", "demo", "rep")]
     files = dirs = 0
     for top in created:
         assert mode(top) == 0o700, top

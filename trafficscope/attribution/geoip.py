@@ -1,0 +1,188 @@
+"""Country of a server address, offline.
+
+The default database is the MaxMind GeoLite2 Country data (IPv4 and IPv6)
+that the `geoip2fast` package ships in its wheel; nothing is fetched at run
+time. ``--geoip FILE.mmdb`` reads the user's own MaxMind or DB-IP file with
+`maxminddb`. Addresses that are not globally routable (private, loopback,
+link-local, shared, documentation, multicast, reserved) get no country, from
+whichever database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import os
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import ReadError
+
+log = logging.getLogger(__name__)
+
+_CACHE_MAX = 65536
+
+
+def public_ip(ip: str | None) -> str | None:
+    """`ip` normalised when it is a globally routable unicast address, else None."""
+    if not ip:
+        return None
+    try:
+        addr = ipaddress.ip_address(ip.strip().strip("[]").split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if not addr.is_global or addr.is_multicast:
+        return None
+    return str(addr)
+
+
+class CountryDB(Protocol):
+    """What attribution needs from a GeoIP database."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def date(self) -> str: ...
+
+    def country(self, ip: str | None) -> str | None: ...
+
+
+class _Cached:
+    """Per-address cache and the public-address rule, shared by the databases."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str | None] = {}
+
+    def country(self, ip: str | None) -> str | None:
+        """ISO 3166 alpha-2 country of `ip`, or None (unknown or not public)."""
+        addr = public_ip(ip)
+        if addr is None:
+            return None
+        if addr in self._cache:
+            return self._cache[addr]
+        cc = self._lookup(addr)
+        cc = cc.upper() if cc and re.fullmatch(r"[A-Za-z]{2}", cc) else None
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[addr] = cc
+        return cc
+
+    def _lookup(self, addr: str) -> str | None:
+        raise NotImplementedError
+
+
+class BundledGeoIP(_Cached):
+    """GeoLite2 Country as shipped by `geoip2fast`, loaded on first use (~0.4 s)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import geoip2fast
+
+        self._file = Path(geoip2fast.__file__).parent / "geoip2fast-ipv6.dat.gz"
+        self._version = getattr(geoip2fast, "__version__", "") or _dist_version("geoip2fast")
+        self._db: Any = None
+        self._name, self._date = "GeoLite2-Country (MaxMind, from geoip2fast)", ""
+
+    @property
+    def name(self) -> str:
+        return self.load()._name
+
+    @property
+    def date(self) -> str:
+        """Date of the MaxMind release the package ships (``YYYY-MM-DD``)."""
+        return self.load()._date
+
+    def load(self) -> BundledGeoIP:
+        if self._db is None:
+            from geoip2fast import GeoIP2Fast
+
+            kwargs = {"geoip2fast_data_file": str(self._file)} if self._file.is_file() else {}
+            self._db = GeoIP2Fast(verbose=False, **kwargs)
+            info = str(self._db.get_database_info().get("source_info", ""))
+            m = re.search(r"(GeoLite2-Country)\S*-(\d{4})(\d\d)(\d\d)$", info)
+            if m:
+                version = f" {self._version}" if self._version else ""
+                self._name = f"{m[1]} (MaxMind, from geoip2fast{version})"
+                self._date = f"{m[2]}-{m[3]}-{m[4]}"
+            elif info:
+                self._name = info
+        return self
+
+    def _lookup(self, addr: str) -> str | None:
+        result = self.load()._db.lookup(addr)
+        cc = getattr(result, "country_code", None)
+        return None if not cc or cc == "--" else str(cc)
+
+
+class MmdbGeoIP(_Cached):
+    """A MaxMind DB file: GeoLite2/GeoIP2 Country or City, DB-IP, IPinfo lite."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__()
+        import maxminddb
+
+        self.path = Path(path)
+        try:
+            self._reader = maxminddb.open_database(str(self.path))
+        except FileNotFoundError:
+            raise ReadError(self.path, "no such file") from None
+        except (OSError, ValueError, maxminddb.InvalidDatabaseError) as e:
+            raise ReadError(self.path, f"not a MaxMind DB (.mmdb) file ({e})") from None
+        self._errors = (ValueError, maxminddb.InvalidDatabaseError)
+        meta = self._reader.metadata()
+        self.name = str(meta.database_type)
+        self.date = dt.datetime.fromtimestamp(meta.build_epoch, dt.UTC).date().isoformat()
+
+    def _lookup(self, addr: str) -> str | None:
+        try:
+            record = self._reader.get(addr)
+        except self._errors as e:  # a corrupt data section
+            log.warning("%s: lookup failed (%s)", self.path, type(e).__name__)
+            return None
+        return record_country(record)
+
+
+def record_country(record: object) -> str | None:
+    """Country code in a MaxMind DB record, whichever vendor's layout it has."""
+    if not isinstance(record, Mapping):
+        return None
+    for key in ("country", "registered_country"):
+        value = record.get(key)
+        if isinstance(value, Mapping) and isinstance(value.get("iso_code"), str):
+            return str(value["iso_code"])
+        if isinstance(value, str) and len(value) == 2:
+            return value
+    code = record.get("country_code")
+    return code if isinstance(code, str) else None
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
+
+
+@lru_cache(maxsize=1)
+def bundled_geoip() -> BundledGeoIP:
+    return BundledGeoIP()
+
+
+def open_geoip(path: str | os.PathLike[str] | None = None) -> CountryDB:
+    """The user's mmdb file when given, else the bundled database."""
+    return MmdbGeoIP(path) if path else bundled_geoip()
+
+
+def geoip_info(path: str | os.PathLike[str] | None = None) -> tuple[str, str]:
+    """(name, date) of the GeoIP database in use, for reports."""
+    db = open_geoip(path)
+    return db.name, db.date
