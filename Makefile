@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # A second interpreter for mitmproxy 12 (needs Python >= 3.12); empty if absent.
 PY312  ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12))
 
-.PHONY: demo test test-py312 lint sample clean system-deps
+.PHONY: demo test test-py312 lint sample clean system-deps fuzz soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ ifneq ($(PY312),)
 else
 	@echo "no Python 3.12 here: mitmproxy 12 tests not run"
 endif
+
+# Hostile input (tests/robustness): 100,000 Hypothesis examples per reader and decoder.
+fuzz: $(VENV)/.test-installed
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider tests/robustness/test_fuzz_tables.py
+
+# Longer fault runs: 20,000 mutants per format, 200 kill -9 of analyze.
+soak: $(VENV)/.test-installed
+	$(BIN)/python tests/robustness/mutate.py --per-format 20000
+	TRAFFICSCOPE_KILLS=200 $(BIN)/pytest -q -p no:cacheprovider -s tests/robustness/test_kill.py
 
 sample: $(VENV)/.installed
 	$(BIN)/python captures/make_sample.py

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -191,6 +192,9 @@ def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profil
     todo: list[tuple[Path, str]] = []
     for path in files:
         try:
+            if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the hash
+                summary.errors.append(str(ReadError(path, "not a regular file")))
+                continue
             digest = file_sha256(path)
         except OSError as e:
             summary.errors.append(str(ReadError(path, e.strerror or str(e))))

@@ -23,7 +23,7 @@ def _err(msg: str) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .batch import analyze_files
-    from .export import jsonl_line, private_text_file, write_parquet_dataset
+    from .export import jsonl_line, private_text_file, redact, write_parquet_dataset
     from .profile import load_profile
     from .store import Store
     from .summary import render
@@ -39,7 +39,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             args.inputs, store, profile=profile, app=args.app, first_party=args.first_party,
             owner_files=args.owners, geoip=args.geoip, workers=args.workers,
             scheduler=args.scheduler, new_session=args.new_session, keylog=args.keylog,
-            on_finding=(lambda f: print(jsonl_line(f.to_record()), file=out)) if out else None,
+            on_finding=(lambda f: print(jsonl_line(redact(f.to_record())), file=out))
+            if out else None,
             progress=sys.stderr.isatty())
         if args.parquet:
             n = write_parquet_dataset(store, summary.session, args.parquet)
@@ -61,7 +62,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
         if fmt == "parquet" and args.output == "-":
             _err("parquet needs an output file: -o FILE")
             return EXIT_USAGE
-        n = export(records, fmt, args.output)
+        n = export(records, fmt, args.output, raw=args.raw)
     if args.output != "-":
         print(f"{n} findings written to {args.output}")
     return EXIT_OK
@@ -200,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (default: from the -o suffix, else jsonl)")
     f.add_argument("-o", "--output", default="-", metavar="FILE",
                    help="output file (default: stdout)")
+    f.add_argument("--raw", action="store_true",
+                   help="keep the (masked) values of findings in Cookie, Set-Cookie and "
+                        "Authorization headers, which are dropped by default")
     f.set_defaults(func=cmd_findings)
 
     r = sub.add_parser("report", help="write an HTML report of a session with charts",
@@ -295,6 +299,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:  # last resort: hostile input must never end in a traceback
+        logging.getLogger(__name__).info("internal error", exc_info=True)
+        where = " ".join(getattr(args, "inputs", None) or ())
+        _err(f"internal error{' while reading ' + where if where else ''}: "
+             f"{type(e).__name__} (please report; -v shows details)")
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":

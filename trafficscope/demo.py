@@ -10,7 +10,7 @@ from .batch import analyze_files
 from .export import export
 from .profile import load_profile
 from .report import write_report
-from .store import Store
+from .store import Store, make_private_dirs
 from .summary import render
 
 SAMPLE = "sample.har"
@@ -29,7 +29,7 @@ def captures_dir() -> Path:
 
 def run_demo(out_dir: Path, db: str | None = None) -> str:
     """Analyze the sample into `out_dir`; returns the text to print."""
-    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(out_dir)
     os.chmod(out_dir, 0o700)
     captures = captures_dir()
     profile = load_profile(captures / SAMPLE_PROFILE)

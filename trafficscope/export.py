@@ -22,6 +22,33 @@ if TYPE_CHECKING:
 
 FORMATS = ("jsonl", "csv", "parquet")
 
+#: Headers whose values are credentials: findings in them are exported without
+#: their (masked) value unless asked for with `--raw`.
+SECRET_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization"})
+REDACTED = "[redacted]"
+
+
+def is_secret(record: dict[str, Any]) -> bool:
+    """True for a finding inside a Cookie, Set-Cookie or Authorization header."""
+    if record.get("location") == "cookie":
+        return True
+    key = record.get("key") or ""
+    return record.get("location") == "header" and key.split(".")[0].lower() in SECRET_HEADERS
+
+
+def redact(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` without the value of a credential header; keys keep only the
+    header or cookie name (a key path below it may spell out a value)."""
+    if not is_secret(record):
+        return record
+    key = record.get("key")
+    return {**record, "value_masked": REDACTED,
+            "key": key.split(".")[0] if isinstance(key, str) else key}
+
+
+def redacted(records: Iterable[dict[str, Any]], raw: bool = False) -> Iterator[dict[str, Any]]:
+    return iter(records) if raw else (redact(r) for r in records)
+
 
 @contextmanager
 def private_text_file(path: str) -> Iterator[IO[str]]:
@@ -30,10 +57,19 @@ def private_text_file(path: str) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
+    fd = _open_private(path)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         yield f
+
+
+def _open_private(path: str) -> int:
+    """A file descriptor for writing `path` (truncated), 0600; missing folders 0700."""
+    from .store import make_private_dirs
+
+    make_private_dirs(Path(path).parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
 
 
 def jsonl_line(record: dict[str, Any]) -> str:
@@ -83,14 +119,14 @@ def write_parquet(records: Iterable[dict[str, Any]], path: str) -> int:
     schema = finding_schema()
     rows = list(records)
     table = pa.Table.from_pylist(rows, schema=schema)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
+    fd = _open_private(path)
     with os.fdopen(fd, "wb") as f:
         pq.write_table(table, f)
     return len(rows)
 
 
-def write_parquet_dataset(store: Store, session: str, out_dir: str) -> int:
+def write_parquet_dataset(store: Store, session: str, out_dir: str, *,
+                          raw: bool = False) -> int:
     """The session's findings as a Parquet dataset partitioned by app and capture.
 
     Hive layout (``app=.../capture=.../part-0.parquet``) that pandas, Dask and
@@ -101,13 +137,15 @@ def write_parquet_dataset(store: Store, session: str, out_dir: str) -> int:
 
     inputs = store.flow_inputs(session)
     rows = []
-    for rec in store.iter_findings(session):
+    for rec in redacted(store.iter_findings(session), raw):
         source = inputs.get(rec["flow_id"])
         rows.append({**rec, "app": rec["app"] or "unknown",
                      "capture": os.path.basename(source) if source else "unknown"})
     schema = finding_schema().append(pa.field("capture", pa.string()))
+    from .store import make_private_dirs
+
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(root)
     ds.write_dataset(pa.Table.from_pylist(rows, schema=schema), root, format="parquet",
                      partitioning=["app", "capture"], partitioning_flavor="hive",
                      existing_data_behavior="delete_matching")
@@ -118,8 +156,12 @@ def write_parquet_dataset(store: Store, session: str, out_dir: str) -> int:
     return len(rows)
 
 
-def export(records: Iterable[dict[str, Any]], fmt: str, path: str) -> int:
-    """Write `records` as `fmt` to `path` ('-' for stdout); returns the count."""
+def export(records: Iterable[dict[str, Any]], fmt: str, path: str, *, raw: bool = False) -> int:
+    """Write `records` as `fmt` to `path` ('-' for stdout); returns the count.
+
+    Credential headers (`SECRET_HEADERS`, cookies) lose their values unless `raw`.
+    """
+    records = redacted(records, raw)
     if fmt == "parquet":
         if path == "-":
             raise ValueError("parquet needs a file (-o FILE), not stdout")

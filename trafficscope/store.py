@@ -187,10 +187,25 @@ def migrate(db: sqlite3.Connection) -> int:
     return old
 
 
+def make_private_dirs(folder: Path) -> None:
+    """Create `folder` and its missing parents with mode 0700, whatever the umask.
+
+    Folders that exist already are left as they are: they are the user's.
+    """
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for level in reversed(missing):
+        level.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(level, 0o700)
+
+
 def _create_private(path: Path) -> None:
     """Create `path` empty with mode 0600 unless it exists (parents 0700)."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+    make_private_dirs(path.parent)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:

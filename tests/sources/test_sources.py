@@ -164,7 +164,8 @@ def test_expand_corpus_folder(corpus_dir: Path) -> None:
     assert found == sorted(found)
 
 
-_MITMPROXY_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mitmproxy"
+_MITMPROXY_CORPUS = Path(os.environ.get("TRAFFICSCOPE_CORPUS") or Path(
+    __file__).resolve().parents[2].parent / "shared" / "corpus") / "mitmproxy"
 CORPUS_FILES = sorted(
     p.name for p in _MITMPROXY_CORPUS.glob("*") if p.suffix in {".har", ".zhar", ".mitm"}
 )

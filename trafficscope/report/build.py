@@ -61,7 +61,9 @@ class Report:
 
 
 def private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from ..store import make_private_dirs
+
+    make_private_dirs(path)  # missing parents 0700 too
     os.chmod(path, 0o700)
 
 
@@ -160,7 +162,8 @@ def write_report(store: Store, out_dir: str | os.PathLike[str], *, session: str 
     if not reveal:
         records = [{**r, "value_masked": facts.hidden(str(r["value_masked"])),
                     "url": facts.hide_in_url(facts.text(r["url"])) or None} for r in records]
-    export(records, "csv", str(out / "findings.csv"))
+    # The report hides every value itself unless --reveal (its own --raw).
+    export(records, "csv", str(out / "findings.csv"), raw=True)
     log.info("report of session %s: %d findings, %d flows, %d charts", sid, len(findings),
              len(flows), len(chart_list))
     return Report(index, tuple(paths), len(findings), len(flows))

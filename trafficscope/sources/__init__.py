@@ -137,12 +137,20 @@ def _head(path: str | os.PathLike[str], n: int) -> bytes:
 
 
 def _inflated_head(head: bytes) -> bytes:
-    """The first bytes of gzip or zlib data, or b"" when they do not inflate."""
+    """The first bytes of gzip or zlib data: what inflates before any corruption."""
     wbits = 31 if head[:2] == GZIP_MAGIC else 15
-    try:
-        return zlib.decompressobj(wbits).decompress(head, SNIFF_BYTES)
-    except zlib.error:
-        return b""
+    inflate = zlib.decompressobj(wbits)
+    out = b""
+    # In small pieces, so that data corrupt further on still shows its format and
+    # the reader can say where it breaks.
+    for start in range(0, len(head), 64):
+        try:
+            out += inflate.decompress(head[start:start + 64], SNIFF_BYTES - len(out))
+        except zlib.error:
+            break
+        if len(out) >= SNIFF_BYTES or inflate.eof:
+            break
+    return out
 
 
 def _starts_json_object(head: bytes) -> bool:

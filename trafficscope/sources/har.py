@@ -18,6 +18,7 @@ import math
 import os
 import zlib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,16 @@ import ijson
 from trafficscope.errors import ReadError
 from trafficscope.model import Flow, Headers, Message
 from trafficscope.sources.files import UTF8_BOM, first_line, open_maybe_compressed, os_reason
+from trafficscope.sources.jsonguard import StringCap, TooDeep, guarded_events
 
 log = logging.getLogger(__name__)
 
 #: A request body longer than this is cut, and the flow noted "body-truncated".
 MAX_BODY = 64 * 1024 * 1024
+
+#: A JSON string (a body, a URL, a header) is cut at this many bytes while the file
+#: is read, before the parser holds it; the flow is then noted "body-truncated".
+MAX_STRING = MAX_BODY + 8
 
 MULTIPART_BOUNDARY = "trafficscope-har-boundary"  # fixed: rebuilt bodies stay deterministic
 
@@ -58,22 +64,32 @@ def read_har(path: str | os.PathLike[str]) -> Iterator[Flow]:
     stem = Path(path).stem
     index = skipped = 0
     with _open_har(path) as stream:
-        entries = ijson.items(stream, "log.entries.item", use_float=True)
+        cap: StringCap = stream.raw  # type: ignore[assignment]
+        entries = ijson.items(guarded_events(stream), "log.entries.item")
+        cuts = 0
         while True:
             try:
                 entry = next(entries)
             except StopIteration:
                 break
+            except TooDeep as e:
+                raise ReadError(path, f"{e} after {index} entries") from e
             except ijson.JSONError as e:
                 raise ReadError(path, _json_reason(e, index)) from e
             except (OSError, EOFError, zlib.error) as e:
                 raise ReadError(path, f"{os_reason(e)} after {index} entries") from e
             flow = _entry_or_none(entry, f"{stem}:{index}", os.fspath(path))
+            del entry  # a long body is held once, not twice, while the flow is used
+            if cap.cuts != cuts and flow is not None and "body-truncated" not in flow.notes:
+                flow = replace(flow, notes=(*flow.notes, "body-truncated"))
+            cuts = cap.cuts
             index += 1
             if flow is None:
                 skipped += 1
                 continue
             yield flow
+    if skipped and skipped == index:
+        raise ReadError(path, f"not a HAR file: none of its {index} entries is a HAR entry")
     if skipped:
         log.warning("skipped %d malformed HAR entries of %d in %s", skipped, index, path)
     if index == 0:
@@ -143,15 +159,15 @@ def _open_har(path: str | os.PathLike[str]) -> io.BufferedReader:
     except ReadError:
         stream.close()
         raise
-    return stream
+    return io.BufferedReader(StringCap(stream, MAX_STRING))
 
 
 def _check_empty_har(path: str | os.PathLike[str]) -> None:
     """A file that yielded no entry must still have `log.entries` as a list to be a HAR."""
     with _open_har(path) as stream:
         try:
-            found = list(ijson.items(stream, "log.entries", use_float=True))
-        except (ijson.JSONError, OSError, EOFError, zlib.error) as e:  # pragma: no cover
+            found = list(ijson.items(guarded_events(stream), "log.entries"))
+        except (ijson.JSONError, TooDeep, OSError, EOFError, zlib.error) as e:  # pragma: no cover
             raise ReadError(path, f"not a HAR file: {first_line(e)}") from e
     if not found:
         raise ReadError(path, "not a HAR file: JSON without log.entries")
@@ -307,13 +323,13 @@ def _request_body(post: object, headers: Headers, notes: list[str]) -> tuple[byt
 
 
 def _text_bytes(text: str, encoding: object, notes: list[str]) -> bytes:
-    text = text[: MAX_BODY * 2]  # base64 needs 4/3 chars per byte; bytes are cut later
     if isinstance(encoding, str) and encoding.lower() == "base64":
+        text = text[: MAX_BODY * 2]  # base64 needs 4/3 chars per byte; bytes are cut later
         try:
             return base64.b64decode(text, validate=False)
         except (binascii.Error, ValueError):
             notes.append("body-encoding-invalid")
-    return encode_text(text)
+    return encode_text(text[: MAX_BODY + 1])  # one more than the cap: cut and noted later
 
 
 def encode_text(text: str) -> bytes:
