@@ -6,8 +6,12 @@ converts each finished flow and writes it, pickled, to the stdin of a worker
 process (`python -m trafficscope.live`). The worker runs `Analyzer.process`
 on each flow, commits every batch it has read (a flow is committed as soon as
 the worker has it; when flows arrive faster than it commits, the ones already
-waiting share one commit) and prints one line per finding. When the proxy is
-killed, the worker still reads what reached the pipe, commits it and exits.
+waiting share one commit) and prints one line per finding. The worker runs
+in its own process session: when the proxy is killed (even with its whole
+process group), the worker still reads what reached the pipe, commits it and
+exits. The addon writes a flow to the pipe in the `response` hook, before the
+client gets the response; so every flow the client saw answered is stored,
+and `kill -9` loses only the flows in flight.
 
 Messages on the pipe: a 4-byte big-endian length, then a pickle of one of
 `("flow", Flow)`, `("mark", name, ts, note)`,
@@ -168,7 +172,9 @@ def start_worker(db: str, session: str, profile: str | None, app: str | None,
         argv += ["--first-party", *first_party]
     if not live:
         argv.append("--quiet")
-    worker = subprocess.Popen(argv, stdin=subprocess.PIPE, bufsize=0)
+    # its own session: a signal to the proxy's process group (kill -9, a closed
+    # terminal) leaves the worker to store what it was sent, then see EOF
+    worker = subprocess.Popen(argv, stdin=subprocess.PIPE, bufsize=0, start_new_session=True)
     if sys.platform == "linux" and worker.stdin is not None:
         import fcntl
 
