@@ -40,13 +40,14 @@ from .attribution.apps import infer_app
 from .model import Finding, Flow
 from .pipeline import Analyzer
 from .profile import Profile, load_profile
-from .store import Store
+from .store import Store, is_consent_mark
 
 log = logging.getLogger(__name__)
 
 _LEN = struct.Struct(">I")
 READ_CHUNK = 1 << 20
 PIPE_SIZE = 1 << 20  # bytes of flows the worker may lag behind before the proxy waits
+MARK_DELAY = 1.0  # seconds a consent mark may take from its timestamp to its commit
 
 
 def frame(message: tuple[Any, ...]) -> bytes:
@@ -75,14 +76,45 @@ class Tally:
         self.flows = 0
         self.findings = 0
         self.by_entity: Counter[str] = Counter()
+        self.pre_consent = 0
 
-    def add(self, finding: Finding) -> None:
+    def add(self, finding: Finding, pre_consent: bool = False) -> None:
         self.findings += 1
         self.by_entity[finding.pii_type] += 1
+        self.pre_consent += pre_consent
 
 
-def live_line(f: Finding, tally: Tally) -> str:
-    """One leak as one line: time, app, recipient and owner, entity, where, encoding, tally.
+class ConsentClock:
+    """When consent was first marked in a running session, as the store says.
+
+    `trafficscope mark consent` writes the mark from another process, so the
+    store is asked again whenever a finding is recent enough that a mark may
+    have been committed since the last look (one indexed query); older findings
+    are answered from memory. A finding is pre-consent when it was sent before
+    the first consent mark, or while there is none yet (as `findings_consent`).
+    """
+
+    def __init__(self, store: Store, session: str) -> None:
+        self.store, self.session = store, session
+        self.consent: float | None = None
+        self.known_until = float("-inf")  # no consent mark has a timestamp before this
+
+    def marked(self, name: str, ts: float) -> None:
+        """A mark this worker stored itself (the mitmproxy command)."""
+        if is_consent_mark(name) and (self.consent is None or ts < self.consent):
+            self.consent = ts
+
+    def pre_consent(self, ts: float) -> bool:
+        if self.consent is None and ts >= self.known_until:
+            now = time.time()
+            self.consent = self.store.consent_ts(self.session)
+            self.known_until = now - MARK_DELAY
+        return self.consent is None or ts < self.consent
+
+
+def live_line(f: Finding, tally: Tally, pre_consent: bool = False) -> str:
+    """One leak as one line: time, app, recipient and owner, entity, where, encoding,
+    "pre-consent" when sent before consent, tally.
 
     Only the masked value's type and place are shown, never the value.
     """
@@ -90,9 +122,11 @@ def live_line(f: Finding, tally: Tally) -> str:
     owner = f"{f.owner}, {f.party}" if f.owner else f.party
     where = f"{f.location}:{f.key}" if f.key else f.location
     encoding = ">".join(f.encoding) or "plain"
+    consent = "  pre-consent" if pre_consent else ""
+    pre = f", {tally.pre_consent} pre-consent" if tally.pre_consent else ""
     return (f"{when}  {f.app or '?'}  -> {f.host} ({f.domain}, {owner})  {f.pii_type}  "
-            f"{where}  [{encoding}]  | {f.pii_type} x{tally.by_entity[f.pii_type]}, "
-            f"{tally.findings} leaks in {tally.flows} flows")
+            f"{where}  [{encoding}]{consent}  | {f.pii_type} x{tally.by_entity[f.pii_type]}, "
+            f"{tally.findings} leaks in {tally.flows} flows{pre}")
 
 
 class LiveSession:
@@ -107,6 +141,7 @@ class LiveSession:
         self.app = app
         self.out = out
         self.tally = Tally()
+        self.consent = ConsentClock(store, session)
 
     def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -115,6 +150,7 @@ class LiveSession:
         elif kind == "mark":
             _, name, ts, note = message
             self.store.add_mark(self.analyzer.session, name, ts=ts, note=note)
+            self.consent.marked(name, ts)
         elif kind == "subst":
             _, flow_id, ts, subs = message
             for s in subs:
@@ -133,9 +169,10 @@ class LiveSession:
         findings = self.analyzer.process(flow)
         self.tally.flows += 1
         for f in findings:
-            self.tally.add(f)
+            pre = self.consent.pre_consent(f.ts)
+            self.tally.add(f, pre)
             if self.out is not None:
-                print(live_line(f, self.tally), file=self.out)
+                print(live_line(f, self.tally, pre), file=self.out)
         return findings
 
 
