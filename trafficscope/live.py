@@ -6,7 +6,8 @@ converts each finished flow and writes it, pickled, to the stdin of a worker
 process (`python -m trafficscope.live`). The worker runs `Analyzer.process`
 on each flow, commits every batch it has read (a flow is committed as soon as
 the worker has it; when flows arrive faster than it commits, the ones already
-waiting share one commit) and prints one line per finding. The worker runs
+waiting share one commit) and then prints one line per finding (a line shown
+is a leak stored). The worker runs
 in its own process session: when the proxy is killed (even with its whole
 process group), the worker still reads what reached the pipe, commits it and
 exits. The addon writes a flow to the pipe in the `response` hook, before the
@@ -48,6 +49,7 @@ _LEN = struct.Struct(">I")
 READ_CHUNK = 1 << 20
 PIPE_SIZE = 1 << 20  # bytes of flows the worker may lag behind before the proxy waits
 MARK_DELAY = 1.0  # seconds a consent mark may take from its timestamp to its commit
+WORKER_NICE = 10  # the worker yields the CPU to the proxy (and the phone's traffic)
 
 
 def frame(message: tuple[Any, ...]) -> bytes:
@@ -107,7 +109,7 @@ class ConsentClock:
     def pre_consent(self, ts: float) -> bool:
         if self.consent is None and ts >= self.known_until:
             now = time.time()
-            self.consent = self.store.consent_ts(self.session)
+            self.consent = self.store.first_consent_ts(self.session)
             self.known_until = now - MARK_DELAY
         return self.consent is None or ts < self.consent
 
@@ -142,6 +144,7 @@ class LiveSession:
         self.out = out
         self.tally = Tally()
         self.consent = ConsentClock(store, session)
+        self.lines: list[str] = []  # shown once committed: a line means the leak is stored
 
     def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -168,12 +171,19 @@ class LiveSession:
                 flow = replace(flow, app=app)
         findings = self.analyzer.process(flow)
         self.tally.flows += 1
+        pre_consent = self.consent.pre_consent
         for f in findings:
-            pre = self.consent.pre_consent(f.ts)
+            pre = pre_consent(f.ts)
             self.tally.add(f, pre)
             if self.out is not None:
-                print(live_line(f, self.tally, pre), file=self.out)
+                self.lines.append(live_line(f, self.tally, pre))
         return findings
+
+    def show(self) -> None:
+        """Print the lines of the findings stored so far (call after the commit)."""
+        if self.out is not None and self.lines:
+            print("\n".join(self.lines), file=self.out, flush=True)
+        self.lines.clear()
 
 
 def serve(fd: int, live: LiveSession) -> int:
@@ -190,8 +200,7 @@ def serve(fd: int, live: LiveSession) -> int:
             except Exception:  # one bad flow must not end the session
                 log.exception("could not store a flow")
         live.store.commit()
-        if live.out is not None:
-            live.out.flush()
+        live.show()
     if buf:
         log.warning("proxy ended in the middle of a message; %d bytes dropped", len(buf))
     return live.tally.flows
@@ -254,12 +263,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ctrl-C reaches the whole process group: the worker ends when the proxy
     # closes the pipe (or dies), after storing everything it was sent.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):  # lags behind rather than slow the proxy
+        os.nice(int(os.environ.get("TRAFFICSCOPE_WORKER_NICE", WORKER_NICE)))
     logging.basicConfig(level=logging.WARNING, format="trafficscope worker: %(message)s")
     profile = load_profile(args.profile) if args.profile else None
     with Store(args.db) as store:
         live = LiveSession(store, args.session, profile=profile, app=args.app,
                            first_party=args.first_party,
                            out=None if args.quiet else sys.stdout)
+        _ = live.analyzer.scanner  # compiled now, while the first flows queue in the pipe
         serve(sys.stdin.fileno(), live)
     return 0
 
