@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
+import operator
 import os
 import pickle
 import signal
@@ -52,8 +54,16 @@ MARK_DELAY = 1.0  # seconds a consent mark may take from its timestamp to its co
 WORKER_NICE = 10  # the worker yields the CPU to the proxy (and the phone's traffic)
 
 
+#: A Flow crosses the pipe as the tuple of its fields: pickling a slotted dataclass
+#: goes through Python-level __getstate__, the tuple is C (~15 us less per flow
+#: inside mitmdump).
+_FLOW_VALUES = operator.attrgetter(*(f.name for f in dataclasses.fields(Flow)))
+
+
 def frame(message: tuple[Any, ...]) -> bytes:
     """One message as written on the worker's pipe."""
+    if message[0] == "flow" and isinstance(message[1], Flow):
+        message = ("flow", _FLOW_VALUES(message[1]))
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return _LEN.pack(len(data)) + data
 
@@ -149,7 +159,8 @@ class LiveSession:
     def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "flow":
-            self.flow(message[1])
+            flow = message[1]
+            self.flow(Flow(*flow) if isinstance(flow, tuple) else flow)
         elif kind == "mark":
             _, name, ts, note = message
             self.store.add_mark(self.analyzer.session, name, ts=ts, note=note)
