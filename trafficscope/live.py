@@ -7,15 +7,16 @@ process (`python -m trafficscope.live`). The worker runs `Analyzer.process`
 on each flow, commits every batch it has read (a flow is committed as soon as
 the worker has it; when flows arrive faster than it commits, the ones already
 waiting share one commit) and then prints one line per finding (a line shown
-is a leak stored). The worker runs
-in its own process session: when the proxy is killed (even with its whole
-process group), the worker still reads what reached the pipe, commits it and
-exits. The addon writes a flow to the pipe in the `response` hook, before the
-client gets the response; so every flow the client saw answered is stored,
-and `kill -9` loses only the flows in flight.
+is a leak stored). The worker runs in its own process session at a lower
+priority: when the proxy is killed (even with its whole process group), the
+worker still reads what reached the pipe, commits it and exits. The addon
+writes a flow to the pipe in the `response` hook, before the client gets the
+response; so every flow the client saw answered is stored, and `kill -9`
+loses only the flows in flight.
 
 Messages on the pipe: a 4-byte big-endian length, then a pickle of one of
-`("flow", Flow)`, `("mark", name, ts, note)`,
+`("flow", Flow)` (the Flow as the tuple of its fields),
+`("mark", name, ts, note)`,
 `("subst", flow_id, ts, (Substitution, ...))`. Only the addon that started
 the worker writes to it.
 """
