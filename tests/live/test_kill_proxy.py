@@ -85,8 +85,8 @@ class Clients:
                 resp = conn.getresponse()
                 resp.read()
                 conn.close()
-            except OSError:
-                continue  # killed
+            except (OSError, http.client.HTTPException):
+                continue  # killed before the whole response was sent: not answered
             if resp.status == 200:
                 with self.lock:
                     self.answered.add(rid)
