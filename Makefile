@@ -51,6 +51,7 @@ fuzz: $(VENV)/.test-installed
 soak: $(VENV)/.test-installed
 	$(BIN)/python tests/robustness/mutate.py --per-format 20000
 	TRAFFICSCOPE_KILLS=200 $(BIN)/pytest -q -p no:cacheprovider -s tests/robustness/test_kill.py
+	TRAFFICSCOPE_PROXY_KILLS=200 $(BIN)/pytest -q -p no:cacheprovider -s tests/live/test_kill_proxy.py
 
 sample: $(VENV)/.installed
 	$(BIN)/python captures/make_sample.py

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import os
 import threading
+import time
 from pathlib import Path
 
-from trafficscope.live import LiveSession, frame, serve, split_frames
+from trafficscope.live import MARK_DELAY, ConsentClock, LiveSession, frame, serve, split_frames
 from trafficscope.model import Flow
 from trafficscope.profile import parse_profile
 from trafficscope.proxy import resolve_session
@@ -69,6 +70,25 @@ def test_serve_stores_everything_sent_and_prints_one_line_per_leak(tmp_path: Pat
     assert len(lines) == 4
     assert "com.example.shop  -> ulogs.umeng.com (umeng.com, Alibaba, unknown)  IMEI  query:imei" \
         in lines[0]
-    assert lines[2].endswith("| EMAIL x1, 3 leaks in 2 flows")
-    assert lines[3].endswith("| IMEI x3, 4 leaks in 3 flows") and "  ?  ->" in lines[3]
+    assert "[plain]  pre-consent  | IMEI x1, 1 leaks in 1 flows, 1 pre-consent" in lines[0]
+    assert "pre-consent  |" not in "".join(lines[1:])  # sent after the consent mark
+    assert lines[2].endswith("| EMAIL x1, 3 leaks in 2 flows, 1 pre-consent")
+    assert lines[3].endswith("| IMEI x3, 4 leaks in 3 flows, 1 pre-consent")
+    assert "  ?  ->" in lines[3]
     assert IMEI not in out.getvalue() and EMAIL not in out.getvalue()
+
+
+def test_consent_clock_sees_a_mark_written_by_another_connection(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with Store(db) as store, Store(db) as other:
+        sid = resolve_session(store, None, app=None, profile=PROFILE)
+        clock = ConsentClock(store, sid)
+        now = time.time()
+        assert clock.pre_consent(now - 10) and clock.pre_consent(now)  # no mark yet
+        other.add_mark(sid, "Consent given", ts=now + 1)  # `trafficscope mark` elsewhere
+        assert clock.pre_consent(now - 10 * MARK_DELAY)  # long before: from memory
+        assert not clock.pre_consent(now + 2)  # recent: the store is asked again
+        assert clock.pre_consent(now + 0.5) and clock.consent == now + 1
+        other.add_mark(sid, "consent", ts=now - 5)  # an earlier consent is not looked for
+        clock.marked("consent", now - 5)  # ... unless this worker stored it
+        assert not clock.pre_consent(now - 4)

@@ -428,6 +428,13 @@ class Store:
         """When consent was first marked in `session`, or None."""
         return next((ts for ts, name, _ in self.marks(session) if is_consent_mark(name)), None)
 
+    def first_consent_ts(self, session: str) -> float | None:
+        """`consent_ts` of an existing session in one query (the live proxy asks often)."""
+        if not self._has_marks:
+            return None
+        rows = self.db.execute("SELECT ts, name FROM marks WHERE session=?", (session,))
+        return min((float(ts) for ts, name in rows if is_consent_mark(name)), default=None)
+
     def iter_findings_consent(self, session: str | None = None) -> Iterator[dict[str, Any]]:
         """Finding records plus `pre_consent`: True before the first consent mark,
         False after it, None when the session has no consent mark."""

@@ -149,10 +149,15 @@ def test_consent_mark_from_the_cli_labels_findings(
     assert "marked 'consent'" in done.stdout
     time.sleep(0.05)
     assert http_request(proxy.port, upstream.port, "GET", f"/after?imei={IMEI}") == 200
-    proxy.wait_lines("IMEI", 2)
+    assert http_request(proxy.port, upstream.port, "GET", f"/later?imei={IMEI}") == 200
+    before, after, later = proxy.wait_lines("IMEI", 3)
     proxy.stop()
     labelled = [(f["url"].rsplit("/", 1)[1], f["pre_consent"]) for f in findings(db)]
-    assert labelled == [("before", True), ("after", False)]
+    assert labelled == [("before", True), ("after", False), ("later", False)]
+    # the live lines say the same: the worker noticed the mark another process wrote
+    assert "  pre-consent  |" in before and before.rstrip().endswith(", 1 pre-consent")
+    assert "  pre-consent  |" not in after and after.rstrip().endswith(", 1 pre-consent")
+    assert "  pre-consent  |" not in later and "3 leaks in 3 flows, 1 pre-consent" in later
 
 
 def test_substitute_upstream_sees_only_fakes(

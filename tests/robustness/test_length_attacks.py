@@ -26,6 +26,7 @@ from trafficscope.sources.jsonguard import MAX_NESTING
 RUNNER = Path(__file__).resolve().parent / "mutate.py"
 CPU = 5  # seconds: generous for a shared machine; the target is < 1 s
 DEPTH = 100_000
+IMEI = "490154203237518"
 
 
 def read_limited(path: Path, *options: str) -> dict[str, Any]:
@@ -107,6 +108,49 @@ def test_json_body_nested_100000_deep_is_kept_capped(tmp_path: Path) -> None:
     assert [flow[0] for flow in outcome["flows"]] == [len(body), 2 * DEPTH]
 
 
+def nested_value(name: str, depth: int = DEPTH, size: int = 1_000_000) -> tuple[str, int]:
+    """An IMEI nested `depth` times in hex, base64 or percent-encoding: (value, levels).
+
+    Percent-of-percent grows two characters a level, so it really nests 100,000
+    deep (200 KB). Hex doubles and base64 grows by 4/3 a level: they nest while
+    the value stays under `size` (16 and 37 levels for 1 MB), past every cap.
+    """
+    if name == "percent":  # quote() applied `depth` times to "imei=..."
+        return "imei%" + "25" * (depth - 1) + "3D" + IMEI, depth
+    value, levels = IMEI, 0
+    while levels < depth:
+        raw = value.encode()
+        inner = raw.hex() if name == "hex" else base64.b64encode(raw).decode()
+        if len(inner) > size:
+            break
+        value, levels = inner, levels + 1
+    return value, levels
+
+
+NESTED = ("hex", "base64", "percent")
+
+
+@pytest.mark.parametrize("name", NESTED)
+def test_har_values_nested_100000_deep_in_query_and_json_body(tmp_path: Path,
+                                                             name: str) -> None:
+    """hex-of-hex, base64-of-base64, percent-of-percent in a query and a JSON body:
+    read, fields and scan in a limited child; decoding stops at the depth cap and
+    marks the field."""
+    value, levels = nested_value(name)
+    assert levels == DEPTH if name == "percent" else levels > Limits().max_depth
+    body = json.dumps({"d": value})
+    get = {"startedDateTime": "2025-11-23T12:00:00Z",
+           "request": {"method": "GET", "url": f"https://a.example/q?d={value}",
+                       "headers": []}}
+    path = tmp_path / f"nested-{name}.har"
+    path.write_bytes(har([get, post(body)]))
+    outcome = read_limited(path)
+    assert outcome["kind"] == "ok", outcome
+    (get_len, _, get_cut), (post_len, _, post_cut) = outcome["flows"]
+    assert (get_len, post_len) == (0, len(body))
+    assert get_cut >= 1 and post_cut >= 1  # the field at the depth cap is marked
+
+
 @pytest.mark.parametrize("name", [name for name, _, _ in VALUE_DECODERS])
 def test_value_decoders_on_values_nested_100000_deep(name: str) -> None:
     """Whatever the value decoders are (issue 3 adds base64, protobuf, ...), a value
@@ -116,11 +160,14 @@ def test_value_decoders_on_values_nested_100000_deep(name: str) -> None:
               "form": lambda inner: "v=" + inner.replace("%", "%25").replace("&", "%26")
               .replace("=", "%3D")}
     wrap = nested.get(name)
-    if wrap is None:
+    if name in NESTED:
+        value = nested_value(name)[0]
+    elif wrap is None:
         pytest.skip(f"no nesting builder for value decoder {name!r} yet")
-    value = "490154203237518"
-    for _ in range(200):  # each level doubles escapes; 200 levels is past every cap
-        value = wrap(value) if len(value) < 1_000_000 else value
+    else:
+        value = IMEI
+        for _ in range(200):  # each level doubles escapes; 200 levels is past every cap
+            value = wrap(value) if len(value) < 1_000_000 else value
     fields = list(walk("body", None, value, (), limits))
     assert fields
     assert any(f.truncated for f in fields)

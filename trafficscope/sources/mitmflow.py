@@ -8,6 +8,7 @@ Bodies stay as sent (still content-encoded): decoding is the pipeline's job.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
@@ -206,8 +207,14 @@ def _server_address(f: mflow.Flow) -> tuple[str | None, int | None]:
 def _peer_ip(address: tuple[Any, ...] | None) -> str | None:
     if not address:
         return None
+    return _ip_text(str(address[0]))
+
+
+@functools.lru_cache(maxsize=4096)  # a live proxy sees the same few peers in every flow
+def _ip_text(host: str) -> str | None:
+    """The canonical text of an IP address, None for a name."""
     try:
-        return str(ipaddress.ip_address(str(address[0]).removeprefix("[").removesuffix("]")))
+        return str(ipaddress.ip_address(host.removeprefix("[").removesuffix("]")))
     except ValueError:
         return None
 
