@@ -16,7 +16,11 @@ Emitted flows:
 Memory is bounded and does not grow with the file: per stream `tcp.DEPTH`
 bytes out of order, `MAX_TCP`/`MAX_UDP` flows tracked (the least recently seen
 is closed and emitted first), flows idle for `IDLE` seconds of capture time
-are closed, `MAX_NAMES` DNS answers remembered.
+are closed, `MAX_NAMES` DNS answers remembered, and `MAX_HELD` bytes held by
+all open flows together (out-of-order segments, retransmission tails, HTTP
+heads and bodies in progress, payload snippets, TLS and QUIC hellos): past
+it, the least recently seen flows are closed (noted `memory-cap`) until a
+quarter of it is free.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ MAX_TCP = 20_000
 MAX_UDP = 20_000
 MAX_NAMES = 100_000
 IDLE = 600.0
+#: Bytes all open flows may hold together (see the module doc); exceeded at most by the
+#: bytes of the packet being read.
+MAX_HELD = 64 * 1024 * 1024
 _SWEEP = 8192  # packets between idle sweeps
 _GTP_PORT = 2152
 
@@ -76,6 +83,9 @@ class _Capture:
         self.counters = Counters()
         self.count = 0
         self.damaged = 0
+        self.held = 0  # bytes the open flows hold (`TcpConn.held_bytes`, `UdpFlow.held_bytes`)
+        self.peak_held = 0
+        self.capped = 0  # flows closed early to stay under MAX_HELD
         self.app: str | None = None  # from the PCAPdroid trailer of the packet being read
 
     def flows(self) -> Iterator[Flow]:
@@ -180,6 +190,8 @@ class _Capture:
             conn.fins += 1
             if conn.fins >= 2:
                 self._close_tcp(conn)
+        if data and not conn.closed:
+            self._account(conn)
 
     def _request(self, conn: TcpConn, req: Request) -> None:
         conn.requests += 1
@@ -203,10 +215,13 @@ class _Capture:
 
     def _close_tcp(self, conn: TcpConn) -> None:
         key = (conn.client, conn.server)
-        if self.tcp.pop(key, None) is None:
-            self.tcp.pop((conn.server, conn.client), None)
+        if (self.tcp.pop(key, None) is None
+                and self.tcp.pop((conn.server, conn.client), None) is None):
+            return  # closed already
         for fast_key in conn.fast_keys:
             self.counters.tcp.pop(fast_key, None)
+        self.held -= conn.held
+        conn.held = 0
         conn.close()
         if conn.kind == "http" and conn.requests:
             return
@@ -277,6 +292,7 @@ class _Capture:
             flow.snippet += data[: SNIPPET - len(flow.snippet)]
         if flow.sni is not None or flow.packets > 16 or len(flow.snippet) >= SNIPPET:
             self._count_only(flow, a, b, True)
+        self._account(flow)
 
     def _count_only(self, flow: UdpFlow, a: Endpoint, b: Endpoint, outgoing: bool) -> None:
         """From now on the loop only counts this direction's bytes."""
@@ -309,11 +325,13 @@ class _Capture:
             return
         for key in flow.fast_keys:
             self.counters.udp.pop(key, None)
+        self.held -= flow.held
+        flow.held = 0
         headers: tuple[tuple[str, str], ...] = ()
         host = self._name_of(flow.server[0])
-        notes: tuple[str, ...] = ()
+        notes: tuple[str, ...] = ("memory-cap",) if flow.capped else ()
         if flow.kind == "quic":
-            notes = ("quic-no-keys",)
+            notes += ("quic-no-keys",)
             if flow.sni:
                 host, headers = flow.sni, (("sni", flow.sni),)
         messages = (Message(True, bytes(flow.snippet), flow.ts, False),) if flow.snippet else ()
@@ -363,6 +381,32 @@ class _Capture:
 
     def _emit(self, flow: Flow) -> None:
         self.out.append(flow)
+
+    def _account(self, flow: TcpConn | UdpFlow) -> None:
+        """Bring the bytes `flow` holds into the total; past `MAX_HELD`, shed flows."""
+        held = flow.held_bytes()
+        self.held += held - flow.held
+        flow.held = held
+        if self.held > self.peak_held:
+            self.peak_held = self.held
+        if self.held > MAX_HELD:
+            self._shed()
+
+    def _shed(self) -> None:
+        """Close the least recently seen flows, TCP first, until a quarter of `MAX_HELD` is
+        free; they are emitted as they are (destinations, requests so far)."""
+        target = MAX_HELD * 3 // 4
+        while self.held > target and (self.tcp or self.udp):
+            if self.tcp:
+                conn = next(iter(self.tcp.values()))
+                conn.capped = True
+                self._close_tcp(conn)
+            else:
+                flow = next(iter(self.udp.values()))
+                flow.capped = True
+                self._close_udp(flow)
+            self.capped += 1
+        log.debug("%s: %d flows closed at the memory cap", self.name, self.capped)
 
     def _sweep(self, now: float) -> None:
         for conn in [c for c in self.tcp.values() if now - c.last > IDLE]:
