@@ -10,7 +10,7 @@ Emitted flows:
 | `tls`   | TLS connection ends (`tls-no-keys`)    | SNI, else DNS name, else IP |
 | `quic`  | end of capture / idle (`quic-no-keys`) | SNI of the Initial        |
 | `dns`   | each query (UDP or TCP)                | the name asked            |
-| `dhcp`  | each client message                    | the server (or broadcast) |
+| `dhcp`  | each client message                    | `dhcp` (see `_dhcp`)      |
 | `tcp`, `udp` | flow ends; first client bytes kept | DNS name, else IP        |
 
 Memory is bounded and does not grow with the file: per stream `tcp.DEPTH`
@@ -353,12 +353,17 @@ class _Capture:
 
     def _dhcp(self, ts: float, a: Endpoint, b: Endpoint, fields: tuple[tuple[str, str], ...],
               size: int) -> None:
+        """A DHCP client message. Its recipient is the local network's DHCP service, whatever
+        address it went to: the host is `dhcp` (one recipient for all of them), `server_ip`
+        the address on the wire (the server when unicast, else the broadcast address), and
+        a broadcast is noted `broadcast`: every device on the link saw the names in it."""
+        dst = _ip_text(b[0])
+        broadcast = len(b[0]) == 4 and b[0][0] >= 224  # limited broadcast, multicast
         self._emit(Flow(
             flow_id=self._next_id(), input_file=self.file,
-            ts=ts, source="pcap", kind="dhcp", host=_ip_text(b[0]),
-            request_headers=fields,
-            server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
-            bytes_out=size, ts_end=ts))
+            ts=ts, source="pcap", kind="dhcp", host="dhcp", request_headers=fields,
+            server_ip=dst, server_port=b[1], client_ip=_ip_text(a[0]), app=self.app,
+            bytes_out=size, ts_end=ts, notes=("broadcast",) if broadcast else ()))
 
     # --- shared ------------------------------------------------------------------------
 
