@@ -245,7 +245,7 @@ def test_demo(tmp_path: Path) -> None:
     assert flows and all(f[1:] == (None, None) for f in flows)   # destination-only rows too
     # the pcapng sample of the same phone: values in HTTP over the wire, DHCP, TLS destinations
     pcap = [x for x in records if x["source"] == "pcap"]
-    assert {("AD_ID", "adsexample.com"), ("MAC", "255.255.255.255")} <= {
+    assert {("AD_ID", "adsexample.com"), ("MAC", "dhcp")} <= {
         (x["pii_type"], x["domain"]) for x in pcap}
     with sqlite3.connect(out / "trafficscope.db") as con:
         kinds = dict(con.execute("SELECT kind, count(*) FROM flows WHERE source = 'pcap' "

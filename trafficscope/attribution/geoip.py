@@ -62,16 +62,17 @@ class _Cached:
 
     def country(self, ip: str | None) -> str | None:
         """ISO 3166 alpha-2 country of `ip`, or None (unknown or not public)."""
-        addr = public_ip(ip)
-        if addr is None:
+        if not ip:
             return None
-        if addr in self._cache:
-            return self._cache[addr]
-        cc = self._lookup(addr)
+        cache = self._cache
+        if ip in cache:  # keyed by the text given: a flow's address is seen many times
+            return cache[ip]
+        addr = public_ip(ip)
+        cc = self._lookup(addr) if addr is not None else None
         cc = cc.upper() if cc and re.fullmatch(r"[A-Za-z]{2}", cc) else None
-        if len(self._cache) >= _CACHE_MAX:
-            self._cache.clear()
-        self._cache[addr] = cc
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[ip] = cc
         return cc
 
     def _lookup(self, addr: str) -> str | None:
@@ -105,7 +106,8 @@ class BundledGeoIP(_Cached):
 
             kwargs = {"geoip2fast_data_file": str(self._file)} if self._file.is_file() else {}
             self._db = GeoIP2Fast(verbose=False, **kwargs)
-            info = str(self._db.get_database_info().get("source_info", ""))
+            # `get_database_info()` would inflate the file again and count every network.
+            info = str(getattr(self._db, "source_info", ""))
             m = re.search(r"(GeoLite2-Country)\S*-(\d{4})(\d\d)(\d\d)$", info)
             if m:
                 version = f" {self._version}" if self._version else ""

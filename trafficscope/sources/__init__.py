@@ -18,7 +18,6 @@ from pathlib import Path
 from trafficscope.errors import ReadError
 from trafficscope.model import Flow
 from trafficscope.sources.files import GZIP_MAGIC, UTF8_BOM, is_zlib_header, os_reason
-from trafficscope.sources.har import read_har
 
 __all__ = ["READERS", "detect_format", "expand_inputs", "iter_flows"]
 
@@ -106,6 +105,13 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return found
 
 
+def _read_har(path: str | os.PathLike[str]) -> Iterator[Flow]:
+    # Imported on use, like the other readers: a run over captures need not load ijson.
+    from trafficscope.sources.har import read_har
+
+    return read_har(path)
+
+
 def _read_mitm(path: str | os.PathLike[str]) -> Iterator[Flow]:
     # Imported here: importing trafficscope must not load mitmproxy.
     from trafficscope.sources.mitmflow import read_flow_file
@@ -121,7 +127,7 @@ def _read_pcap(path: str | os.PathLike[str]) -> Iterator[Flow]:
 
 #: format -> reader; a reader raises `ReadError` only.
 READERS: dict[str, Callable[[str | os.PathLike[str]], Iterator[Flow]]] = {
-    "har": read_har,
+    "har": _read_har,
     "mitm": _read_mitm,
     "pcap": _read_pcap,
     "pcapng": _read_pcap,

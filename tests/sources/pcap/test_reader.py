@@ -126,10 +126,24 @@ def test_quic_key_derivation_matches_rfc9001_vector() -> None:
 def test_dhcp_hostname_and_vendor_class(tmp_path: Path) -> None:
     path = pcaps.raw_pcap(tmp_path / "dhcp.pcap", _frames([pcaps.dhcp_request()]))
     (flow,) = _read(path)
-    assert flow.kind == "dhcp" and flow.host == "255.255.255.255"
+    # the recipient is the local DHCP service, not the broadcast address; the address on
+    # the wire stays in server_ip and the broadcast is noted
+    assert flow.kind == "dhcp" and flow.host == "dhcp"
+    assert flow.server_ip == "255.255.255.255" and flow.server_port == 67
+    assert flow.client_ip == "0.0.0.0"
+    assert flow.notes == ("broadcast",)
     assert dict(flow.request_headers) == {
         "client_mac": "02:1a:11:f0:c3:7e", "hostname": "Janes-Pixel",
         "vendor_class": "android-dhcp-14"}
+
+
+def test_dhcp_renewal_sent_to_the_server(tmp_path: Path) -> None:
+    pkt = pcaps.dhcp_request()
+    pkt[IP].src, pkt[IP].dst = "192.168.1.23", "192.168.1.1"
+    (flow,) = _read(pcaps.raw_pcap(tmp_path / "renew.pcap", _frames([pkt])))
+    assert (flow.kind, flow.host, flow.server_ip, flow.notes) == (
+        "dhcp", "dhcp", "192.168.1.1", ())
+    assert dict(flow.request_headers)["hostname"] == "Janes-Pixel"
 
 
 def test_other_udp_payload_kept_for_search(tmp_path: Path) -> None:

@@ -53,6 +53,9 @@ class TcpConn:
         self.requests = 0
         self.app: str | None = None  # PCAPdroid's app name for the connection
         self.fast_keys: list[bytes] = []  # the reader's keys for directions that only count
+        self.held = 0  # held_bytes() when the reader last counted them
+        self.capped = False  # closed early by the reader's memory cap
+        self.closed = False
         # Index 0: the direction from the endpoint first taken for the client.
         self.streams = (
             Stream(lambda d: self._data(0, d), lambda n: self._gap(0), depth),
@@ -80,7 +83,19 @@ class TcpConn:
             out.append("tcp-gap")
         if any(s.overlaps_differ for s in self.streams):
             out.append("tcp-overlap-differs")
+        if self.capped:
+            out.append("memory-cap")
         return tuple(out)
+
+    def held_bytes(self) -> int:
+        """Bytes this connection holds: reassembly, parser buffers, snippet, hello."""
+        s0, s1 = self.streams
+        n = (len(self.snippet) + len(self._hello) + s0.pending_bytes + len(s0.tail)
+             + s1.pending_bytes + len(s1.tail))
+        for sink in self._sinks:
+            if type(sink) is RequestParser:
+                n += sink.held
+        return n
 
     def _swap(self) -> None:
         self.client, self.server = self.server, self.client
@@ -94,7 +109,7 @@ class TcpConn:
             for req in sink.feed(data, self.now):
                 self.on_request(self, req)
             if sink.broken:
-                self.streams[d].done = True
+                self.streams[d].finish()
         elif sink == "tls":
             self._hello += data
             hs = handshake_from_records(bytes(self._hello))
@@ -102,11 +117,11 @@ class TcpConn:
             if hello is not None or len(self._hello) > MAX_HELLO:
                 self.sni = hello.sni if hello else None
                 self._hello = bytearray()
-                self.streams[d].done = True
+                self.streams[d].finish()
         elif sink == "payload":
             self.snippet += data[: SNIPPET - len(self.snippet)]
             if len(self.snippet) >= SNIPPET:
-                self.streams[d].done = True
+                self.streams[d].finish()
 
     def _choose(self, d: int, head: bytes) -> object:
         is_client = d == self.client_dir
@@ -126,7 +141,7 @@ class TcpConn:
         if is_client and head[:5] != b"HTTP/" and head[:1] != b"\x16":
             self.kind = "dns" if self.server[1] == 53 else "tcp"
             return "payload"
-        self.streams[d].done = True
+        self.streams[d].finish()
         return "skip"
 
     def _gap(self, d: int) -> None:
@@ -136,12 +151,23 @@ class TcpConn:
                 self.on_request(self, req)
 
     def close(self) -> None:
+        self.closed = True
         for s in self.streams:
             s.flush()
         for sink in self._sinks:
             if isinstance(sink, RequestParser):
                 for req in sink.close(self.now):
                     self.on_request(self, req)
+        # The streams' callbacks refer back to this connection: drop that cycle, so a closed
+        # connection is freed at once rather than by the cyclic garbage collector.
+        for s in self.streams:
+            s.on_data, s.on_gap = _ignore, _ignore
+            s.finish()
+        self._sinks = [None, None]
+
+
+def _ignore(_: object) -> None:
+    return None
 
 
 class UdpFlow:
@@ -149,9 +175,11 @@ class UdpFlow:
         "app",
         "bytes_in",
         "bytes_out",
+        "capped",
         "client",
         "crypto",
         "fast_keys",
+        "held",
         "kind",
         "last",
         "packets",
@@ -174,3 +202,9 @@ class UdpFlow:
         self.packets = 0
         self.app: str | None = None
         self.fast_keys: list[bytes] = []
+        self.held = 0
+        self.capped = False
+
+    def held_bytes(self) -> int:
+        """Bytes this flow holds: payload snippet, QUIC CRYPTO pieces."""
+        return len(self.snippet) + sum(len(p) for p in self.crypto.values())

@@ -59,6 +59,11 @@ class RequestParser:
         self._size = 0
         self._notes: list[str] = []
 
+    @property
+    def held(self) -> int:
+        """Bytes buffered: the unparsed stream and the body of the request in progress."""
+        return len(self.buf) + len(self._body)
+
     def feed(self, data: bytes, ts: float) -> list[Request]:
         if self.broken:
             return []

@@ -10,13 +10,17 @@ Emitted flows:
 | `tls`   | TLS connection ends (`tls-no-keys`)    | SNI, else DNS name, else IP |
 | `quic`  | end of capture / idle (`quic-no-keys`) | SNI of the Initial        |
 | `dns`   | each query (UDP or TCP)                | the name asked            |
-| `dhcp`  | each client message                    | the server (or broadcast) |
+| `dhcp`  | each client message                    | `dhcp` (see `_dhcp`)      |
 | `tcp`, `udp` | flow ends; first client bytes kept | DNS name, else IP        |
 
 Memory is bounded and does not grow with the file: per stream `tcp.DEPTH`
 bytes out of order, `MAX_TCP`/`MAX_UDP` flows tracked (the least recently seen
 is closed and emitted first), flows idle for `IDLE` seconds of capture time
-are closed, `MAX_NAMES` DNS answers remembered.
+are closed, `MAX_NAMES` DNS answers remembered, and `MAX_HELD` bytes held by
+all open flows together (out-of-order segments, retransmission tails, HTTP
+heads and bodies in progress, payload snippets, TLS and QUIC hellos): past
+it, the least recently seen flows are closed (noted `memory-cap`) until a
+quarter of it is free.
 """
 
 from __future__ import annotations
@@ -25,10 +29,8 @@ import logging
 import mmap
 import os
 import socket
-import struct
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from trafficscope.errors import ReadError
@@ -36,11 +38,12 @@ from trafficscope.model import Flow, Message
 
 from . import dhcp, dns, quic
 from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
+from .counting import Counters, slow_packets
 from .http1 import Request
 from .ip import IPDecoder
 from .links import gtp_u_inner, ip_offset, pcapdroid_app
-from .records import iter_offsets, open_map
-from .tcp import DEPTH, Stream
+from .records import open_map
+from .tcp import DEPTH
 from .tls import client_hello
 
 log = logging.getLogger(__name__)
@@ -49,12 +52,11 @@ MAX_TCP = 20_000
 MAX_UDP = 20_000
 MAX_NAMES = 100_000
 IDLE = 600.0
+#: Bytes all open flows may hold together (see the module doc); exceeded at most by the
+#: bytes of the packet being read.
+MAX_HELD = 64 * 1024 * 1024
 _SWEEP = 8192  # packets between idle sweeps
 _GTP_PORT = 2152
-#: Ethernet + IPv4 + TCP/UDP header fields the fast path needs, in one unpack: EtherType,
-#: version/IHL, total length, flags/fragment offset, protocol, addresses+ports (the flow
-#: key), TCP data offset, TCP flags.
-_HEAD = struct.Struct("!12xHBxH2xHxB2x12s8xBB").unpack_from
 
 
 def _ip_text(raw: bytes) -> str:
@@ -70,6 +72,7 @@ class _Capture:
     def __init__(self, path: str | os.PathLike[str], depth: int = DEPTH) -> None:
         self.path = path
         self.name = Path(path).name
+        self.file = os.fspath(path)
         self.depth = depth
         self.ip = IPDecoder()
         self.tcp: OrderedDict[tuple[Endpoint, Endpoint], TcpConn] = OrderedDict()
@@ -77,10 +80,12 @@ class _Capture:
         self.names: OrderedDict[bytes, str] = OrderedDict()
         self.out: list[Flow] = []
         #: src IP + dst IP + ports (IPv4, 12 bytes) -> a direction that only counts bytes.
-        self.fast: dict[bytes, tuple[TcpConn, Stream]] = {}
-        self.fast_udp: dict[bytes, tuple[UdpFlow, bool]] = {}  # the same for UDP: outgoing?
+        self.counters = Counters()
         self.count = 0
         self.damaged = 0
+        self.held = 0  # bytes the open flows hold (`TcpConn.held_bytes`, `UdpFlow.held_bytes`)
+        self.peak_held = 0
+        self.capped = 0  # flows closed early to stay under MAX_HELD
         self.app: str | None = None  # from the PCAPdroid trailer of the packet being read
 
     def flows(self) -> Iterator[Flow]:
@@ -102,36 +107,13 @@ class _Capture:
             raise error
 
     def _loop(self, mm: mmap.mmap) -> Iterator[Flow]:
-        """The packet loop. Its fast path reads Ethernet/IPv4/TCP headers in place and only
-        counts the bytes of a stream whose reader is done (TLS after the ClientHello,
-        server responses): most bytes of a capture take no more than this."""
-        fast, fast_udp, out = self.fast, self.fast_udp, self.out
-        n = 0
-        for ts, link, start, length in iter_offsets(self.path, mm):
-            n += 1
+        """The packet loop over the packets `counting.slow_packets` does not settle itself
+        (directions whose reader is done only count bytes: most packets of a capture)."""
+        out = self.out
+        packets = slow_packets(self.path, mm, self.counters)
+        for n, (ts, link, start, length) in enumerate(packets, 1):
             if n % _SWEEP == 0:
                 self._sweep(ts)
-            if link == 1 and length >= 48:
-                etype, vihl, total, frag, proto, key, doff, tflags = _HEAD(mm, start)
-                if etype == 0x0800 and vihl == 0x45 and not frag & 0x3FFF:
-                    if proto == 6 and not tflags & 7:
-                        entry = fast.get(key)
-                        if entry is not None:
-                            conn, stream = entry
-                            stream.bytes += total - 20 - (doff >> 4) * 4
-                            conn.last = ts
-                            continue
-                    elif proto == 17:
-                        uentry = fast_udp.get(key)
-                        if uentry is not None:
-                            flow, outgoing = uentry
-                            if outgoing:
-                                flow.bytes_out += total - 28
-                            else:
-                                flow.bytes_in += total - 28
-                            flow.last = ts
-                            flow.packets += 1
-                            continue
             frame = mm[start : start + length]
             self.app = pcapdroid_app(frame)
             off = ip_offset(link, frame)
@@ -200,7 +182,7 @@ class _Capture:
             stream.add(seq, data)
             if stream.done and len(src) == 4:
                 key = src + dst + seg[:4]
-                self.fast[key] = (conn, stream)
+                self.counters.tcp[key] = (conn, stream)
                 conn.fast_keys.append(key)
         if rst:
             self._close_tcp(conn)
@@ -208,6 +190,8 @@ class _Capture:
             conn.fins += 1
             if conn.fins >= 2:
                 self._close_tcp(conn)
+        if data and not conn.closed:
+            self._account(conn)
 
     def _request(self, conn: TcpConn, req: Request) -> None:
         conn.requests += 1
@@ -220,7 +204,8 @@ class _Capture:
         if name and not name.startswith("["):
             name = name.rsplit(":", 1)[0]
         self._emit(Flow(
-            flow_id="", ts=req.ts, source="pcap", kind="http",
+            flow_id=self._next_id(), input_file=self.file,
+            ts=req.ts, source="pcap", kind="http",
             host=name or self.names.get(conn.server[0]) or ip,
             method=req.method, url=url, http_version=req.version, request_headers=req.headers,
             request_body=req.body, server_ip=ip, server_port=port,
@@ -230,10 +215,13 @@ class _Capture:
 
     def _close_tcp(self, conn: TcpConn) -> None:
         key = (conn.client, conn.server)
-        if self.tcp.pop(key, None) is None:
-            self.tcp.pop((conn.server, conn.client), None)
+        if (self.tcp.pop(key, None) is None
+                and self.tcp.pop((conn.server, conn.client), None) is None):
+            return  # closed already
         for fast_key in conn.fast_keys:
-            self.fast.pop(fast_key, None)
+            self.counters.tcp.pop(fast_key, None)
+        self.held -= conn.held
+        conn.held = 0
         conn.close()
         if conn.kind == "http" and conn.requests:
             return
@@ -250,7 +238,8 @@ class _Capture:
             if conn.kind == "dns":
                 self._dns_tcp(conn, bytes(conn.snippet))
         self._emit(Flow(
-            flow_id="", ts=conn.ts, source="pcap", kind=conn.kind if conn.kind != "http" else "tcp",
+            flow_id=self._next_id(), input_file=self.file,
+            ts=conn.ts, source="pcap", kind=conn.kind if conn.kind != "http" else "tcp",
             host=host, request_headers=headers, messages=messages,
             server_ip=_ip_text(conn.server[0]), server_port=conn.server[1],
             client_ip=_ip_text(conn.client[0]), app=conn.app, bytes_out=conn.bytes_out,
@@ -303,12 +292,13 @@ class _Capture:
             flow.snippet += data[: SNIPPET - len(flow.snippet)]
         if flow.sni is not None or flow.packets > 16 or len(flow.snippet) >= SNIPPET:
             self._count_only(flow, a, b, True)
+        self._account(flow)
 
     def _count_only(self, flow: UdpFlow, a: Endpoint, b: Endpoint, outgoing: bool) -> None:
         """From now on the loop only counts this direction's bytes."""
         if len(a[0]) == 4:
             key = a[0] + b[0] + a[1].to_bytes(2, "big") + b[1].to_bytes(2, "big")
-            self.fast_udp[key] = (flow, outgoing)
+            self.counters.udp[key] = (flow, outgoing)
             flow.fast_keys.append(key)
 
     def _quic(self, flow: UdpFlow, data: bytes) -> None:
@@ -334,17 +324,20 @@ class _Capture:
         if self.udp.pop((flow.client, flow.server), None) is None:
             return
         for key in flow.fast_keys:
-            self.fast_udp.pop(key, None)
+            self.counters.udp.pop(key, None)
+        self.held -= flow.held
+        flow.held = 0
         headers: tuple[tuple[str, str], ...] = ()
         host = self._name_of(flow.server[0])
-        notes: tuple[str, ...] = ()
+        notes: tuple[str, ...] = ("memory-cap",) if flow.capped else ()
         if flow.kind == "quic":
-            notes = ("quic-no-keys",)
+            notes += ("quic-no-keys",)
             if flow.sni:
                 host, headers = flow.sni, (("sni", flow.sni),)
         messages = (Message(True, bytes(flow.snippet), flow.ts, False),) if flow.snippet else ()
         self._emit(Flow(
-            flow_id="", ts=flow.ts, source="pcap", kind=flow.kind, host=host,
+            flow_id=self._next_id(), input_file=self.file,
+            ts=flow.ts, source="pcap", kind=flow.kind, host=host,
             request_headers=headers, messages=messages, server_ip=_ip_text(flow.server[0]),
             server_port=flow.server[1], client_ip=_ip_text(flow.client[0]), app=flow.app,
             bytes_out=flow.bytes_out, bytes_in=flow.bytes_in, ts_end=flow.last, notes=notes))
@@ -352,18 +345,25 @@ class _Capture:
     def _dns_query(self, ts: float, msg: dns.DnsMessage, a: Endpoint, b: Endpoint,
                    size: int) -> None:
         self._emit(Flow(
-            flow_id="", ts=ts, source="pcap", kind="dns", host=msg.questions[0],
+            flow_id=self._next_id(), input_file=self.file,
+            ts=ts, source="pcap", kind="dns", host=msg.questions[0],
             request_headers=tuple(("qname", q) for q in msg.questions),
             server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
             app=self.app, bytes_out=size, ts_end=ts))
 
     def _dhcp(self, ts: float, a: Endpoint, b: Endpoint, fields: tuple[tuple[str, str], ...],
               size: int) -> None:
+        """A DHCP client message. Its recipient is the local network's DHCP service, whatever
+        address it went to: the host is `dhcp` (one recipient for all of them), `server_ip`
+        the address on the wire (the server when unicast, else the broadcast address), and
+        a broadcast is noted `broadcast`: every device on the link saw the names in it."""
+        dst = _ip_text(b[0])
+        broadcast = len(b[0]) == 4 and b[0][0] >= 224  # limited broadcast, multicast
         self._emit(Flow(
-            flow_id="", ts=ts, source="pcap", kind="dhcp", host=_ip_text(b[0]),
-            request_headers=fields,
-            server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
-            bytes_out=size, ts_end=ts))
+            flow_id=self._next_id(), input_file=self.file,
+            ts=ts, source="pcap", kind="dhcp", host="dhcp", request_headers=fields,
+            server_ip=dst, server_port=b[1], client_ip=_ip_text(a[0]), app=self.app,
+            bytes_out=size, ts_end=ts, notes=("broadcast",) if broadcast else ()))
 
     # --- shared ------------------------------------------------------------------------
 
@@ -380,10 +380,38 @@ class _Capture:
     def _name_of(self, raw: bytes) -> str:
         return self.names.get(raw) or _ip_text(raw)
 
-    def _emit(self, flow: Flow) -> None:
+    def _next_id(self) -> str:
         self.count += 1
-        self.out.append(replace(flow, flow_id=f"{self.name}:{self.count}",
-                                input_file=os.fspath(self.path)))
+        return f"{self.name}:{self.count}"
+
+    def _emit(self, flow: Flow) -> None:
+        self.out.append(flow)
+
+    def _account(self, flow: TcpConn | UdpFlow) -> None:
+        """Bring the bytes `flow` holds into the total; past `MAX_HELD`, shed flows."""
+        held = flow.held_bytes()
+        self.held += held - flow.held
+        flow.held = held
+        if self.held > self.peak_held:
+            self.peak_held = self.held
+        if self.held > MAX_HELD:
+            self._shed()
+
+    def _shed(self) -> None:
+        """Close the least recently seen flows, TCP first, until a quarter of `MAX_HELD` is
+        free; they are emitted as they are (destinations, requests so far)."""
+        target = MAX_HELD * 3 // 4
+        while self.held > target and (self.tcp or self.udp):
+            if self.tcp:
+                conn = next(iter(self.tcp.values()))
+                conn.capped = True
+                self._close_tcp(conn)
+            else:
+                flow = next(iter(self.udp.values()))
+                flow.capped = True
+                self._close_udp(flow)
+            self.capped += 1
+        log.debug("%s: %d flows closed at the memory cap", self.name, self.capped)
 
     def _sweep(self, now: float) -> None:
         for conn in [c for c in self.tcp.values() if now - c.last > IDLE]:

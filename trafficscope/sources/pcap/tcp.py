@@ -14,7 +14,7 @@ order and once, to `on_data`; a hole that is never filled is skipped with
   arrival order does not change the result.
 - Memory: at most `depth` bytes wait out of order per stream; past that the
   stream skips to the lowest waiting segment (a gap). Streams whose reader is
-  done (`done = True`) only count bytes.
+  done (`finish()`) only count bytes and hold nothing.
 Sequence numbers wrap at 2**32; offsets are kept as unbounded ints.
 """
 
@@ -68,6 +68,14 @@ class Stream:
         self.done = False
         self.gaps = self.gap_bytes = self.overlaps_differ = self.retransmitted = 0
         self.bytes = 0
+
+    def finish(self) -> None:
+        """The reader wants no more bytes: from now on they are only counted, and what the
+        stream held (segments waiting, the retransmission tail) is let go."""
+        self.done = True
+        self.pending.clear()  # in place: `_drain` may be iterating it
+        self.pending_bytes = 0
+        self.tail = bytearray()
 
     def syn(self, isn: int) -> None:
         """The SYN's sequence number: data starts at `isn + 1`."""
