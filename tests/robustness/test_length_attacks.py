@@ -21,7 +21,7 @@ import pytest
 from trafficscope.decoding.limits import Limits
 from trafficscope.decoding.values import VALUE_DECODERS, walk
 from trafficscope.sources.har import MAX_BODY
-from trafficscope.sources.jsonguard import MAX_NESTING
+from trafficscope.sources.jsonguard import ESCAPE_SHARE, MAX_NESTING
 
 RUNNER = Path(__file__).resolve().parent / "mutate.py"
 CPU = 5  # seconds: generous for a shared machine; the target is < 1 s
@@ -66,6 +66,24 @@ def test_giant_har_string_is_cut_and_marked(tmp_path: Path) -> None:
     assert outcome["kind"] == "ok", outcome
     ((length, notes, _),) = outcome["flows"]
     assert length == MAX_BODY and "body-truncated" in notes
+
+
+@pytest.mark.parametrize("unit", [b'\\"', b"\\\\", b'\\\\\\"', b"\\u00e9"],
+                         ids=["quotes", "backslashes", "both", "unicode"])
+def test_giant_har_string_of_escapes_is_cut_and_marked(tmp_path: Path, unit: bytes) -> None:
+    """200 MB of nothing but escapes: cut at the escape share of the cap."""
+    path = tmp_path / "escapes.har"
+    head, tail = har([post("@")]).split(b"@")
+    chunk = unit * ((1 << 20) // len(unit))
+    with path.open("wb") as f:
+        f.write(head)
+        for _ in range(200):
+            f.write(chunk)
+        f.write(tail)
+    outcome = read_limited(path, "--read-only")
+    assert outcome["kind"] == "ok", outcome
+    ((length, notes, _),) = outcome["flows"]
+    assert 0 < length <= MAX_BODY // ESCAPE_SHARE * len(unit) and "body-truncated" in notes
 
 
 def test_giant_base64_body_is_cut_and_marked(tmp_path: Path) -> None:

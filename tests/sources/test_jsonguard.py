@@ -9,7 +9,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trafficscope.sources.jsonguard import StringCap, string_end
+from trafficscope.sources.jsonguard import ESCAPE_SHARE, StringCap, string_end
 
 # The grammar's answer: plain characters and whole escapes, then the quote.
 REFERENCE = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
@@ -44,3 +44,22 @@ def test_capped_stream_stays_json_with_strings_cut(texts: list[str], cap: int) -
     for got, text in zip(out, texts, strict=True):
         assert text.startswith(got)
         assert len(json.dumps(got)[1:-1].encode()) <= cap or got == text
+
+
+def test_a_string_of_escapes_is_cut_at_its_escape_share() -> None:
+    cap = 32 * ESCAPE_SHARE  # room for 32 escapes
+    doc = json.dumps(['"' * 1000, "after", "\\" * 10]).encode()
+    capped = StringCap(io.BytesIO(doc), cap)
+    out = json.loads(io.BufferedReader(capped, 64).read())
+    # whole escapes only (the cut backs off an escape that ends just before it)
+    assert out[0] == '"' * len(out[0]) and 28 <= len(out[0]) <= 32
+    assert out[1:] == ["after", "\\" * 10]  # the next strings are read as they are
+    assert capped.cuts == 1
+
+
+def test_escape_share_counts_per_string() -> None:
+    cap = 4 * ESCAPE_SHARE
+    texts = ['"' * 4, "\n" * 4, "é" * 3]  # \u00e9: one backslash each
+    capped = StringCap(io.BytesIO(json.dumps(texts).encode()), cap)
+    assert json.loads(io.BufferedReader(capped).read()) == texts
+    assert capped.cuts == 0
