@@ -3,20 +3,35 @@
 An `EnginePattern` is an ASCII regular expression that both engines read the
 same way (no lookaround, no backreferences, explicit ASCII classes), plus
 guards on the characters around a match. Hyperscan has no lookaround, so it
-serves as a prefilter: it says which patterns occur in which field, and Python's `re` then
-finds the exact spans (guards included) for those pairs only. The fallback
-backend (no `hyperscan` wheel) asks one combined `re` whether anything occurs
-at all and, when it does, runs the same per-pattern `finditer`. Both backends
-therefore return identical spans; Hyperscan makes the "nothing here" case,
-the common one, cheap.
+serves as a prefilter: it says which patterns may occur in which field, and
+Python's `re` then finds the exact spans (guards included) for those pairs
+only. The fallback backend (no `hyperscan` wheel) asks one combined `re`
+whether anything occurs at all and, when it does, runs the same per-pattern
+`finditer`. Both backends therefore return identical spans; Hyperscan makes
+the "nothing here" case, the common one, cheap.
 
-`scan_many(texts)` scans the fields of a flow with one Hyperscan call: the
-UTF-8 texts joined by NUL (which no pattern matches), match end offsets mapped
-back to the texts. When a flow reports more than `MAX_EVENTS` matches (long
-digit runs), the scan stops and each text is scanned alone with a
-single-match database instead. Literal text (profile values) goes through
-`literal_regex`. As patterns are ASCII or literal, a match in a text is a match
-in its bytes, so the prefilter never hides a match from `re`.
+Prefilters. Broad patterns (digit runs, hex pairs, emails) match every few
+dozen bytes of identifier-dense text, and one Python callback per Hyperscan
+match event was the cost. A pattern may name a `prefilter`: a simpler
+Hyperscan expression that matches somewhere in every text the pattern
+matches (`[0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}` for every 11-to-20-digit
+identifier). Patterns sharing a prefilter share one database entry, compiled
+with `HS_FLAG_SINGLEMATCH`: at most one event per field, whatever the text.
+`re` then runs every member over the field, so results do not change.
+Patterns without a prefilter (profile values: literals, rare) report every
+match, which places them in their field by offset.
+
+`candidates(texts)` scans each text of `ALONE_CHARS` or more alone, with a
+database where every entry is single-match (no joined copy: memory stays a
+small multiple of the largest field). The short texts of a flow go through
+one Hyperscan call: UTF-8 joined by NUL (which no pattern matches), match end
+offsets mapped back to the texts. When a shared prefilter fires there (it
+cannot say in which text), each short text is scanned alone with the shared
+prefilters only; when the flow reports more than `MAX_EVENTS` matches, each
+short text is scanned alone with every entry single-match. Compiled databases are
+cached on disk (`hscache`). Literal text (profile values) goes through
+`literal_regex`. As patterns are ASCII or literal, a match in a text is a
+match in its bytes, so the prefilter never hides a match from `re`.
 
 An `Engine` keeps scratch space: use one per thread.
 """
@@ -30,7 +45,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
+
+from . import hscache
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +61,9 @@ except ImportError:  # pragma: no cover - depends on the platform
 BACKENDS = ("hyperscan", "re")
 #: Match events per flow scan before switching to per-field single-match scans.
 MAX_EVENTS = 512
+#: Texts this long (characters) are scanned on their own, never joined: the
+#: call costs less than the bytes, and no copy of a large field is made.
+ALONE_CHARS = 1024
 _SEP = b"\x00"
 
 
@@ -63,6 +84,9 @@ class EnginePattern:
     edge_after: str = ""
     guard_before: str = ""  # e.g. r"(?<![0-9]\.)"
     guard_after: str = ""
+    #: Hyperscan expression found in every text this pattern matches; shared
+    #: by patterns with the same one (see the module docstring). "" = own regex.
+    prefilter: str = ""
 
     @property
     def python_regex(self) -> str:
@@ -108,8 +132,8 @@ def _on_event(pid: int, _start: int, end: int, _flags: int, events: list[tuple[i
     return len(events) > MAX_EVENTS  # True stops the scan
 
 
-def _on_single(pid: int, _start: int, _end: int, _flags: int, ids: list[int]) -> None:
-    ids.append(pid)
+def _on_single(pid: int, _start: int, _end: int, _flags: int, ids: set[int]) -> None:
+    ids.add(pid)
 
 
 class Engine:
@@ -128,35 +152,75 @@ class Engine:
         self.backend = backend
         self.patterns = tuple(patterns)
         self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
+        # Hyperscan entries: (expression, caseless, shared prefilter) -> member patterns.
+        entries: dict[tuple[str, bool, bool], list[int]] = {}
+        for i, p in enumerate(self.patterns):
+            key = (p.prefilter, p.caseless, True) if p.prefilter else \
+                (p.hyperscan_regex, p.caseless, False)
+            entries.setdefault(key, []).append(i)
+        self._entries = tuple(entries)
+        self._members = tuple(tuple(m) for m in entries.values())
+        self._shared = frozenset(k for k, (_, _, shared) in enumerate(self._entries) if shared)
         self._multi: Any = None
         self._single: Any = None
+        self._shared_db: Any = None
         self._any: re.Pattern[str] | None = None
         if not self.patterns:
             return
         if backend == "hyperscan":
-            self._multi = self._hs_database(0)  # the single-match one is built on first need
+            self._multi = self._hs_database(single=False)
+            self._single = self._hs_database(single=True)
+            if self._shared:
+                self._shared_db = self._hs_database(single=True, only=self._shared)
         else:
             self._any = re.compile("|".join(p.python_regex for p in self.patterns), re.ASCII)
-        log.debug("engine: %d patterns on %s", len(self.patterns), backend)
+        log.debug("engine: %d patterns, %d entries on %s", len(self.patterns),
+                  len(self._entries), backend)
 
-    def _hs_database(self, extra: int) -> Any:
-        n = len(self.patterns)
-        db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-        db.compile(
-            expressions=[p.hyperscan_regex.encode("utf-8") for p in self.patterns],
-            ids=list(range(n)),
-            elements=n,
-            flags=[extra | (_hs.HS_FLAG_CASELESS if p.caseless else 0) for p in self.patterns],
-        )
-        return db
+    def _hs_database(self, single: bool, only: frozenset[int] | None = None) -> Any:
+        """The entries (`only` these); shared prefilters single-match, all when `single`."""
+        ids = [k for k in range(len(self._entries)) if only is None or k in only]
+        flags = []
+        for k in ids:
+            _, caseless, shared = self._entries[k]
+            f = _hs.HS_FLAG_SINGLEMATCH if single or shared else 0
+            flags.append(f | (_hs.HS_FLAG_CASELESS if caseless else 0))
+        return hscache.compile_db(_hs, [self._entries[k][0].encode("utf-8") for k in ids],
+                                  ids, flags)
 
-    def _single_ids(self, text: str) -> list[int]:
-        if self._single is None:
-            self._single = self._hs_database(_hs.HS_FLAG_SINGLEMATCH)
-        ids: list[int] = []
-        self._single.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=_on_single,
-                          context=ids)
-        return sorted(ids)
+    def _single_ids(self, text: str, db: Any = None) -> set[int]:
+        """Entries of `db` (default: all) found in `text` alone, one event each at most."""
+        ids: set[int] = set()
+        (db or self._single).scan(text.encode("utf-8", "surrogatepass"),
+                                  match_event_handler=_on_single, context=ids)
+        return ids
+
+    def _joined(self, texts: Sequence[str], which: list[int]) -> dict[int, set[int]]:
+        """Entries per text for the short texts `which`, from one scan of them joined."""
+        joined = "\x00".join(texts[i] for i in which)
+        data = joined.encode("utf-8", "surrogatepass")
+        if len(data) == len(joined):  # ASCII: characters are bytes
+            sizes = [len(texts[i]) + 1 for i in which]
+        else:
+            sizes = [len(texts[i].encode("utf-8", "surrogatepass")) + 1 for i in which]
+        starts = [0, *accumulate(sizes)][:-1]
+        events: list[tuple[int, int]] = []
+        with contextlib.suppress(_hs.ScanTerminated):
+            self._multi.scan(data, match_event_handler=_on_event, context=events)
+        if len(events) > MAX_EVENTS:
+            return {i: ids for i in which if (ids := self._single_ids(texts[i]))}
+        per_text: dict[int, set[int]] = {}
+        shared = False
+        for k, end in events:
+            if k in self._shared:
+                shared = True
+            else:
+                per_text.setdefault(which[bisect_right(starts, end - 1) - 1], set()).add(k)
+        if shared:  # which texts hold the shared prefilters that fired: ask each
+            for i in which:
+                if ids := self._single_ids(texts[i], self._shared_db):
+                    per_text.setdefault(i, set()).update(ids)
+        return per_text
 
     def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
         """(text index, pattern indices that may match it): a superset, sorted."""
@@ -168,21 +232,18 @@ class Engine:
                 return []
             every = list(range(len(self.patterns)))
             return [(i, every) for i, t in enumerate(texts) if search(t) is not None]
-        datas = [t.encode("utf-8", "surrogatepass") for t in texts]
-        starts = []
-        pos = 0
-        for d in datas:
-            starts.append(pos)
-            pos += len(d) + 1
-        events: list[tuple[int, int]] = []
-        with contextlib.suppress(_hs.ScanTerminated):
-            self._multi.scan(_SEP.join(datas), match_event_handler=_on_event, context=events)
-        if len(events) > MAX_EVENTS:
-            return [(i, ids) for i, t in enumerate(texts) if t and (ids := self._single_ids(t))]
-        per_text: dict[int, set[int]] = {}
-        for pid, end in events:
-            per_text.setdefault(bisect_right(starts, end - 1) - 1, set()).add(pid)
-        return [(i, sorted(per_text[i])) for i in sorted(per_text)]
+        found: dict[int, set[int]] = {}
+        short = []
+        for i, t in enumerate(texts):
+            if len(t) >= ALONE_CHARS:
+                if ids := self._single_ids(t):
+                    found[i] = ids
+            elif t:
+                short.append(i)
+        if short:
+            found.update(self._joined(texts, short))
+        members = self._members
+        return [(i, sorted({pid for k in found[i] for pid in members[k]})) for i in sorted(found)]
 
     def spans(self, pid: int, text: str) -> list[tuple[int, int]]:
         """Exact (start, end) of pattern `pid` in `text`, guards checked."""
