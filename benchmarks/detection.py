@@ -71,14 +71,18 @@ def fukuda_set(path: Path) -> None:
         print(f"\n== Fukuda set not found at {path}: skipped")
         return
     rows = list(fukuda.load(path))
+    forms = fukuda.value_forms()
     for label, scanner in (("with profile", Scanner(fukuda.profile())),
                            ("without profile", Scanner(None))):
         by_form: dict[str, Score] = {}
         by_method: dict[str, Score] = {}
         total = Score()
+        absent: Counter[str] = Counter()  # missed rows whose bytes do not carry the email
         for row in rows:
             found = any(d.pii_type == "EMAIL" and d.value == fukuda.EMAIL
                         for d in scanner.scan(list(extract_fields(row.flow))))
+            if not found and not fukuda.holds_value(row, forms):
+                absent[row.encoding_form] += 1
             for s in (by_form.setdefault(row.encoding_form, Score()),
                       by_method.setdefault(row.leakage_method, Score()), total):
                 if found:
@@ -87,6 +91,11 @@ def fukuda_set(path: Path) -> None:
                     s.fn += 1
         print(f"\n== Fukuda set, {len(rows)} rows, {label}: recall {total.recall:.2%} "
               f"({total.tp}/{len(rows)})")
+        n_abs = sum(absent.values())
+        print(f"missed rows whose bytes do not contain the value (no form of "
+              f"`fukuda.value_forms`, {len(forms)} forms, in the raw or decoded row): "
+              f"{n_abs} of {total.fn} {dict(absent)}; recall over the rows that do: "
+              f"{total.tp / max(1, len(rows) - n_abs):.2%} ({total.tp}/{len(rows) - n_abs})")
         print(table(by_form, "encoding_form"))
         print(table(by_method, "leakage_method"))
 
@@ -215,7 +224,6 @@ def main() -> None:
         fukuda_set(args.fukuda)
     if args.only in (None, "speed"):
         scan_rate(args.mb)
-    _ = Counter
 
 
 if __name__ == "__main__":
