@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 from trafficscope.decoding.fields import extract_fields  # noqa: E402
 from trafficscope.detection import Scanner, hscache  # noqa: E402
-from trafficscope.detection.detectors.base import DIGIT_RUN, HEX_PAIRS, HEX_RUN  # noqa: E402
 from trafficscope.detection.engine import Engine  # noqa: E402
 from trafficscope.errors import ReadError  # noqa: E402
 from trafficscope.eval import corpus, fukuda  # noqa: E402
@@ -133,7 +132,8 @@ def _density(texts: list[str]) -> float:
     return sum(len(_TOKENS.findall(t)) for t in texts) / max(size, 1e-9)
 
 
-_TOKENS = re.compile(f"{DIGIT_RUN}|{HEX_RUN}|{HEX_PAIRS}|@[A-Za-z0-9-]")
+_TOKENS = re.compile(r"[0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}|[0-9A-Fa-f]{12}|"
+                     r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}|@[A-Za-z0-9-]")
 
 
 def _rows(label: str, engine: Engine, flows: list[list[str]], mb: float) -> None:

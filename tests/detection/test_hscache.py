@@ -16,7 +16,7 @@ from .conftest import BACKENDS
 
 pytestmark = pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
 
-PATTERNS = [EnginePattern(r"[0-9]{15}", False, "0-9", "0-9", prefilter="[0-9]{11}"),
+PATTERNS = [EnginePattern(r"[0-9]{15}", False, "0-9", "0-9"),
             EnginePattern(literal_regex("Jane Doe"), True)]
 TEXTS = ["imei=490154203237518", "hello JANE DOE", "nothing"]
 EXPECTED = [(0, 0, 5, 20), (1, 1, 6, 14)]
@@ -33,7 +33,7 @@ def test_databases_are_written_private_and_reused(cache: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     assert Engine(PATTERNS).scan_many(TEXTS) == EXPECTED
     files = sorted(cache.glob("*.hsdb"))
-    assert len(files) == 3  # joined scan, single-match, shared prefilters
+    assert len(files) == 2  # the joined scan's and the single-match one
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
 
@@ -51,7 +51,7 @@ def test_databases_are_written_private_and_reused(cache: Path,
 def test_a_damaged_file_is_recompiled_and_rewritten(cache: Path) -> None:
     Engine(PATTERNS)
     files = sorted(cache.glob("*.hsdb"))
-    for f, junk in zip(files, [b"", b"\x00" * 64, files[2].read_bytes()[:100]], strict=True):
+    for f, junk in zip(files, [b"", files[1].read_bytes()[:100]], strict=True):
         f.write_bytes(junk)
     assert Engine(PATTERNS).scan_many(TEXTS) == EXPECTED
     assert all(f.stat().st_size > 100 for f in files)

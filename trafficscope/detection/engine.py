@@ -10,26 +10,15 @@ whether anything occurs at all and, when it does, runs the same per-pattern
 `finditer`. Both backends therefore return identical spans; Hyperscan makes
 the "nothing here" case, the common one, cheap.
 
-Prefilters. Broad patterns (digit runs, hex pairs, emails) match every few
-dozen bytes of identifier-dense text, and one Python callback per Hyperscan
-match event was the cost. A pattern may name a `prefilter`: a simpler
-Hyperscan expression that matches somewhere in every text the pattern
-matches (`[0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}` for every 11-to-20-digit
-identifier). Patterns sharing a prefilter share one database entry, compiled
-with `HS_FLAG_SINGLEMATCH`: at most one event per field, whatever the text.
-`re` then runs every member over the field, so results do not change.
-Patterns without a prefilter (profile values: literals, rare) report every
-match, which places them in their field by offset.
-
-`candidates(texts)` scans each text of `ALONE_CHARS` or more alone, with a
-database where every entry is single-match (no joined copy: memory stays a
-small multiple of the largest field). The short texts of a flow go through
-one Hyperscan call: UTF-8 joined by NUL (which no pattern matches), match end
-offsets mapped back to the texts. When a shared prefilter fires there (it
-cannot say in which text), each short text is scanned alone with the shared
-prefilters only; when the flow reports more than `MAX_EVENTS` matches, each
-short text is scanned alone with every entry single-match. Compiled databases are
-cached on disk (`hscache`). Literal text (profile values) goes through
+`candidates(texts)` scans each text of `ALONE_CHARS` or more alone with a
+single-match database (each pattern reports at most once: identifier-dense
+text no longer costs one Python callback per match, and no joined copy of a
+large field is made, so memory stays a small multiple of the largest field).
+The short texts of a flow go through one Hyperscan call: UTF-8 joined by NUL
+(which no pattern matches), match end offsets mapped back to the texts. When
+they report more than `MAX_EVENTS` matches (long digit runs), each short text
+is scanned alone with the single-match database instead. Compiled databases
+are cached on disk (`hscache`). Literal text (profile values) goes through
 `literal_regex`. As patterns are ASCII or literal, a match in a text is a
 match in its bytes, so the prefilter never hides a match from `re`.
 
@@ -84,9 +73,6 @@ class EnginePattern:
     edge_after: str = ""
     guard_before: str = ""  # e.g. r"(?<![0-9]\.)"
     guard_after: str = ""
-    #: Hyperscan expression found in every text this pattern matches; shared
-    #: by patterns with the same one (see the module docstring). "" = own regex.
-    prefilter: str = ""
 
     @property
     def python_regex(self) -> str:
@@ -152,51 +138,31 @@ class Engine:
         self.backend = backend
         self.patterns = tuple(patterns)
         self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
-        # Hyperscan entries: (expression, caseless, shared prefilter) -> member patterns.
-        entries: dict[tuple[str, bool, bool], list[int]] = {}
-        for i, p in enumerate(self.patterns):
-            key = (p.prefilter, p.caseless, True) if p.prefilter else \
-                (p.hyperscan_regex, p.caseless, False)
-            entries.setdefault(key, []).append(i)
-        self._entries = tuple(entries)
-        self._members = tuple(tuple(m) for m in entries.values())
-        self._shared = frozenset(k for k, (_, _, shared) in enumerate(self._entries) if shared)
+        # Hyperscan entries, (expression, caseless) -> the patterns that share it.
+        self._entries, self._members = _entries(self.patterns)
         self._multi: Any = None
         self._single: Any = None
-        self._shared_db: Any = None
         self._any: re.Pattern[str] | None = None
         if not self.patterns:
             return
         if backend == "hyperscan":
-            self._multi = self._hs_database(single=False)
-            self._single = self._hs_database(single=True)
-            if self._shared:
-                self._shared_db = self._hs_database(single=True, only=self._shared)
+            self._multi = _hs_database(self._entries, single=False)
+            self._single = _hs_database(self._entries, single=True)
         else:
             self._any = re.compile("|".join(p.python_regex for p in self.patterns), re.ASCII)
         log.debug("engine: %d patterns, %d entries on %s", len(self.patterns),
                   len(self._entries), backend)
 
-    def _hs_database(self, single: bool, only: frozenset[int] | None = None) -> Any:
-        """The entries (`only` these); shared prefilters single-match, all when `single`."""
-        ids = [k for k in range(len(self._entries)) if only is None or k in only]
-        flags = []
-        for k in ids:
-            _, caseless, shared = self._entries[k]
-            f = _hs.HS_FLAG_SINGLEMATCH if single or shared else 0
-            flags.append(f | (_hs.HS_FLAG_CASELESS if caseless else 0))
-        return hscache.compile_db(_hs, [self._entries[k][0].encode("utf-8") for k in ids],
-                                  ids, flags)
-
-    def _single_ids(self, text: str, db: Any = None) -> set[int]:
-        """Entries of `db` (default: all) found in `text` alone, one event each at most."""
+    def _alone(self, text: str) -> set[int]:
+        """Patterns that may match `text`, from a single-match scan of it alone."""
         ids: set[int] = set()
-        (db or self._single).scan(text.encode("utf-8", "surrogatepass"),
-                                  match_event_handler=_on_single, context=ids)
-        return ids
+        self._single.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=_on_single,
+                          context=ids)
+        members = self._members
+        return {pid for k in ids for pid in members[k]}
 
     def _joined(self, texts: Sequence[str], which: list[int]) -> dict[int, set[int]]:
-        """Entries per text for the short texts `which`, from one scan of them joined."""
+        """Patterns per text for the short texts `which`, from one scan of them joined."""
         joined = "\x00".join(texts[i] for i in which)
         data = joined.encode("utf-8", "surrogatepass")
         if len(data) == len(joined):  # ASCII: characters are bytes
@@ -208,18 +174,12 @@ class Engine:
         with contextlib.suppress(_hs.ScanTerminated):
             self._multi.scan(data, match_event_handler=_on_event, context=events)
         if len(events) > MAX_EVENTS:
-            return {i: ids for i in which if (ids := self._single_ids(texts[i]))}
+            return {i: ids for i in which if (ids := self._alone(texts[i]))}
+        members = self._members
         per_text: dict[int, set[int]] = {}
-        shared = False
         for k, end in events:
-            if k in self._shared:
-                shared = True
-            else:
-                per_text.setdefault(which[bisect_right(starts, end - 1) - 1], set()).add(k)
-        if shared:  # which texts hold the shared prefilters that fired: ask each
-            for i in which:
-                if ids := self._single_ids(texts[i], self._shared_db):
-                    per_text.setdefault(i, set()).update(ids)
+            per_text.setdefault(which[bisect_right(starts, end - 1) - 1], set()).update(
+                members[k])
         return per_text
 
     def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
@@ -236,14 +196,13 @@ class Engine:
         short = []
         for i, t in enumerate(texts):
             if len(t) >= ALONE_CHARS:
-                if ids := self._single_ids(t):
+                if ids := self._alone(t):
                     found[i] = ids
             elif t:
                 short.append(i)
         if short:
             found.update(self._joined(texts, short))
-        members = self._members
-        return [(i, sorted({pid for k in found[i] for pid in members[k]})) for i in sorted(found)]
+        return [(i, sorted(found[i])) for i in sorted(found)]
 
     def spans(self, pid: int, text: str) -> list[tuple[int, int]]:
         """Exact (start, end) of pattern `pid` in `text`, guards checked."""
@@ -259,3 +218,21 @@ class Engine:
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         return [(pid, s, e) for _, pid, s, e in self.scan_many((text,))]
+
+
+_Entries = tuple[tuple[tuple[str, bool], ...], tuple[tuple[int, ...], ...]]
+
+
+def _entries(patterns: Sequence[EnginePattern]) -> _Entries:
+    """((Hyperscan expression, caseless) per entry, the patterns of each entry)."""
+    entries: dict[tuple[str, bool], list[int]] = {}
+    for i, p in enumerate(patterns):
+        entries.setdefault((p.hyperscan_regex, p.caseless), []).append(i)
+    return tuple(entries), tuple(tuple(m) for m in entries.values())
+
+
+def _hs_database(entries: Sequence[tuple[str, bool]], single: bool) -> Any:
+    single_flag = _hs.HS_FLAG_SINGLEMATCH if single else 0
+    flags = [single_flag | (_hs.HS_FLAG_CASELESS if caseless else 0) for _, caseless in entries]
+    return hscache.compile_db(_hs, [e.encode("utf-8") for e, _ in entries],
+                              list(range(len(entries))), flags)

@@ -74,7 +74,7 @@ class Scanner:
         for det in detectors:
             for p in det.PATTERNS:
                 ep = EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after,
-                                   p.guard_before, p.guard_after, p.prefilter)
+                                   p.guard_before, p.guard_after)
                 rule = _PatternRule(det, p, (det.ENTITY, *det.KEY_ENTITIES))
                 # needs_key patterns (bare hex and digit runs) match tokens everywhere:
                 # they run only over the few fields whose key names their entity.

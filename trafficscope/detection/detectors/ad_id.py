@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import ALNUM, HEX_RUN, Detector, Pattern
+from .base import ALNUM, Detector, Pattern
 
 _X = "[0-9A-Fa-f]"
 ZERO = "0" * 32
@@ -25,10 +25,9 @@ class AdIdDetector(Detector):
     ENTITY = "AD_ID"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("uuid", f"{_X}{{8}}-{_X}{{4}}-{_X}{{4}}-{_X}{{4}}-{_X}{{12}}", 0.5,
-                edge_before="0-9A-Za-z-", edge_after="0-9A-Za-z-", needs_key=True,
-                prefilter=HEX_RUN),
+                edge_before="0-9A-Za-z-", edge_after="0-9A-Za-z-", needs_key=True),
         Pattern("uuid-no-dashes", f"{_X}{{32}}", 0.4,
-                edge_before=ALNUM, edge_after=ALNUM, needs_key=True, prefilter=HEX_RUN),
+                edge_before=ALNUM, edge_after=ALNUM, needs_key=True),
     )
 
     @staticmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import ALNUM, HEX_RUN, Detector, Pattern
+from .base import ALNUM, Detector, Pattern
 
 JUNK = frozenset({"0000000000000000", "9774d56d682e549c", "ffffffffffffffff"})
 
@@ -18,7 +18,7 @@ class AndroidIdDetector(Detector):
     ENTITY = "ANDROID_ID"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("hex16", "[0-9A-Fa-f]{16}", 0.5, edge_before=ALNUM, edge_after=ALNUM,
-                needs_key=True, prefilter=HEX_RUN),
+                needs_key=True),
     )
 
     @staticmethod

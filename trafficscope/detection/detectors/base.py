@@ -23,15 +23,6 @@ NOT_AFTER_DIGIT_DOT = r"(?<![0-9]\.)"  # no decimal fraction: `1.13812345678`
 NOT_BEFORE_DOT_DIGIT = r"(?!\.[0-9])"
 ALNUM = "0-9A-Za-z"
 
-#: Shared Hyperscan prefilters (see `engine`): each is found in every text that
-#: a pattern naming it matches, and fires at most once per field.
-#: Every identifier of 11 or more digits (IMEI, IMSI, ICCID, resident ID, CN mobile).
-DIGIT_RUN = "[0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}"
-#: Hex pairs joined by `:` or `-` (MACs, BSSIDs).
-HEX_PAIRS = "[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}"
-#: Runs of 12 or more hex digits (bare MAC, MEID, ANDROID_ID, UUIDs).
-HEX_RUN = "[0-9A-Fa-f]{12}"
-
 
 class Pattern(NamedTuple):
     """A named regex with a base score, in the engine's shared dialect.
@@ -40,9 +31,7 @@ class Pattern(NamedTuple):
     lookaround). `edge_before`/`edge_after` are classes of characters that
     must not touch the match (both engines check them); `guard_before`/
     `guard_after` are extra lookarounds that Python checks. A `needs_key`
-    pattern is reported only under a key naming the detector's entity. A
-    `prefilter` must match somewhere in every text `regex` matches (a test
-    checks it on generated matches).
+    pattern is reported only under a key naming the detector's entity.
     """
 
     name: str
@@ -54,8 +43,6 @@ class Pattern(NamedTuple):
     guard_after: str = ""
     caseless: bool = False
     needs_key: bool = False
-    #: Shared Hyperscan prefilter (DIGIT_RUN, ...) or "" for the pattern's own regex.
-    prefilter: str = ""
 
 
 class FlowCandidate(NamedTuple):

@@ -33,7 +33,7 @@ class EmailDetector(Detector):
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("email", f"{_LOCAL}@{_DOMAIN}", 0.6,
                 edge_before="A-Za-z0-9._%+-", edge_after="A-Za-z0-9_-",
-                guard_after=r"(?!\.[A-Za-z0-9])", prefilter="@[A-Za-z0-9-]"),
+                guard_after=r"(?!\.[A-Za-z0-9])"),
     )
 
     @staticmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..checksums import luhn_ok
-from .base import DIGIT_RUN, DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
+from .base import DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
 
 
 class IccidDetector(Detector):
@@ -19,8 +19,7 @@ class IccidDetector(Detector):
     VALIDATOR = "luhn"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("iccid", r"89[0-9]{17,18}", 0.45, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
-                prefilter=DIGIT_RUN),
+                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT),
     )
 
     @staticmethod

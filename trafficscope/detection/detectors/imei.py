@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..checksums import imei_complete, imei_ok, imei_rbi_known
-from .base import DIGIT_RUN, DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
+from .base import DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
 
 
 class ImeiDetector(Detector):
@@ -20,11 +20,9 @@ class ImeiDetector(Detector):
     VALIDATOR = "luhn"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("imei", r"[0-9]{15}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
-                prefilter=DIGIT_RUN),
+                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT),
         Pattern("imei-14", r"[0-9]{14}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True,
-                prefilter=DIGIT_RUN),
+                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True),
     )
 
     @staticmethod

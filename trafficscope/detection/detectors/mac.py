@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import ALNUM, HEX_PAIRS, HEX_RUN, Detector, Pattern
+from .base import ALNUM, Detector, Pattern
 
 _H = "[0-9A-Fa-f]{2}"
 JUNK = frozenset({"000000000000", "ffffffffffff", "020000000000"})
@@ -26,11 +26,11 @@ class MacDetector(Detector):
     KEY_ENTITIES = ("WIFI_BSSID",)
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("colon", f"{_H}(?::{_H}){{5}}", 0.6,
-                edge_before="0-9A-Za-z:", edge_after="0-9A-Za-z:", prefilter=HEX_PAIRS),
+                edge_before="0-9A-Za-z:", edge_after="0-9A-Za-z:"),
         Pattern("dash", f"{_H}(?:-{_H}){{5}}", 0.6,
-                edge_before="0-9A-Za-z-", edge_after="0-9A-Za-z-", prefilter=HEX_PAIRS),
+                edge_before="0-9A-Za-z-", edge_after="0-9A-Za-z-"),
         Pattern("bare", "[0-9A-Fa-f]{12}", 0.2, edge_before=ALNUM, edge_after=ALNUM,
-                needs_key=True, prefilter=HEX_RUN),
+                needs_key=True),
     )
 
     @staticmethod

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from stdnum import meid as _meid
 
-from .base import ALNUM, HEX_RUN, Detector, Pattern
+from .base import ALNUM, Detector, Pattern
 
 
 class MeidDetector(Detector):
@@ -18,7 +18,7 @@ class MeidDetector(Detector):
     VALIDATOR = "stdnum.meid"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("meid", "[0-9A-Fa-f]{14,15}", 0.5, edge_before=ALNUM, edge_after=ALNUM,
-                needs_key=True, prefilter=HEX_RUN),
+                needs_key=True),
     )
 
     @staticmethod

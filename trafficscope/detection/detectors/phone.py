@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import phonenumbers
 
-from .base import DIGIT_RUN, DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
+from .base import DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
 
 #: Region for numbers written without a country code.
 REGION = "CN"
@@ -55,16 +55,14 @@ class PhoneDetector(Detector):
     VALIDATOR = "phonenumbers"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("international", r"\+[1-9][0-9 ()-]{5,20}[0-9]", 0.5,
-                edge_before="0-9A-Za-z+", edge_after=DIGITS, guard_after=NOT_BEFORE_DOT_DIGIT,
-                prefilter=r"\+[1-9][0-9 ()-]{5}"),
+                edge_before="0-9A-Za-z+", edge_after=DIGITS, guard_after=NOT_BEFORE_DOT_DIGIT),
         Pattern("cn-mobile", r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}", 0.4,
                 edge_before="0-9+", edge_after=DIGITS,
                 guard_before=NOT_AFTER_DIGIT_DOT + NOT_IN_UUID_BEFORE,
-                guard_after=NOT_BEFORE_DOT_DIGIT + NOT_IN_UUID_AFTER, prefilter=DIGIT_RUN),
+                guard_after=NOT_BEFORE_DOT_DIGIT + NOT_IN_UUID_AFTER),
         Pattern("digits", r"[0-9][0-9 -]{5,16}[0-9]", 0.3,
                 edge_before="0-9+", edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True,
-                prefilter="[0-9][0-9 -]{6}"),
+                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True),
     )
 
     @staticmethod
