@@ -11,13 +11,13 @@ whether anything occurs at all and, when it does, runs the same per-pattern
 the "nothing here" case, the common one, cheap.
 
 `candidates(texts)` scans each text of `ALONE_CHARS` or more alone with a
-single-match database (each pattern reports at most once: identifier-dense
-text no longer costs one Python callback per match, and no joined copy of a
-large field is made, so memory stays a small multiple of the largest field).
-The short texts of a flow go through one Hyperscan call: UTF-8 joined by NUL
-(which no pattern matches), match end offsets mapped back to the texts. When
-they report more than `MAX_EVENTS` matches (long digit runs), each short text
-is scanned alone with the single-match database instead. Compiled databases
+single-match database (each pattern reports at most once, and no joined copy
+of a large field is made, so memory stays a small multiple of the largest
+field). The other texts of a flow go through one Hyperscan call: UTF-8
+joined by NUL (which no pattern matches), match end offsets mapped back to
+the texts. When they report more than `MAX_EVENTS` matches (identifier-dense
+text: one Python callback per match), the scan stops and each text is
+scanned alone with the single-match database instead. Compiled databases
 are cached on disk (`hscache`). Literal text (profile values) goes through
 `literal_regex`. As patterns are ASCII or literal, a match in a text is a
 match in its bytes, so the prefilter never hides a match from `re`.
@@ -48,11 +48,12 @@ except ImportError:  # pragma: no cover - depends on the platform
     _hs = None
 
 BACKENDS = ("hyperscan", "re")
-#: Match events per flow scan before switching to per-field single-match scans.
+#: Match events per flow scan before switching to per-field single-match scans
+#: (each event is a Python call; past this the text is identifier-dense).
 MAX_EVENTS = 512
-#: Texts this long (characters) are scanned on their own, never joined: the
-#: call costs less than the bytes, and no copy of a large field is made.
-ALONE_CHARS = 1024
+#: Texts this long (characters) are scanned on their own, single-match, never
+#: joined: no copy of a large field is made, and its events stay bounded.
+ALONE_CHARS = 64 * 1024
 _SEP = b"\x00"
 
 
@@ -163,16 +164,11 @@ class Engine:
 
     def _joined(self, texts: Sequence[str], which: list[int]) -> dict[int, set[int]]:
         """Patterns per text for the short texts `which`, from one scan of them joined."""
-        joined = "\x00".join(texts[i] for i in which)
-        data = joined.encode("utf-8", "surrogatepass")
-        if len(data) == len(joined):  # ASCII: characters are bytes
-            sizes = [len(texts[i]) + 1 for i in which]
-        else:
-            sizes = [len(texts[i].encode("utf-8", "surrogatepass")) + 1 for i in which]
-        starts = [0, *accumulate(sizes)][:-1]
+        datas = [texts[i].encode("utf-8", "surrogatepass") for i in which]
+        starts = [0, *accumulate(len(d) + 1 for d in datas)][:-1]
         events: list[tuple[int, int]] = []
         with contextlib.suppress(_hs.ScanTerminated):
-            self._multi.scan(data, match_event_handler=_on_event, context=events)
+            self._multi.scan(_SEP.join(datas), match_event_handler=_on_event, context=events)
         if len(events) > MAX_EVENTS:
             return {i: ids for i in which if (ids := self._alone(texts[i]))}
         members = self._members
