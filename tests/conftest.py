@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,11 @@ settings.register_profile(
     "fuzz", max_examples=100_000, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Compiled Hyperscan databases go to a cache of this run, not the user's (CLI
+# subprocesses inherit it); tests of the cache itself set their own.
+if "TRAFFICSCOPE_CACHE_DIR" not in os.environ:
+    os.environ["TRAFFICSCOPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="trafficscope-hs-")
 
 
 @pytest.fixture(scope="session")

@@ -120,3 +120,50 @@ def test_without_hyperscan_the_re_backend_is_used(monkeypatch: pytest.MonkeyPatc
     assert e.scan("imei=490154203237518&x=1") == [(0, 5, 20)]
     with pytest.raises(ValueError, match="not available"):
         Engine(PATTERNS[:1], "hyperscan")
+
+
+ALONE = engine_mod.ALONE_CHARS
+
+
+@pytest.mark.parametrize("texts", [
+    ["id=490154203237518", "x", "jane doe", "ts=1700000000000", "mac 02:1a:11:f0:c3:7e"],
+    # long fields are scanned alone; short ones joined
+    ["a" * ALONE + " 490154203237518 jane@example.org", "Jane Doe", "",
+     "13812345678", "b" * (ALONE - 1) + "@x.cn"],
+    ["no digits here", "nor here"],
+])
+def test_long_and_short_fields_agree_with_re(texts: list[str]) -> None:
+    hs_or_re = [Engine(PATTERNS, b).scan_many(texts) for b in BACKENDS]
+    assert all(r == hs_or_re[0] for r in hs_or_re)
+    alone = [(i, *hit) for i, t in enumerate(texts) for hit in Engine(PATTERNS, "re").scan(t)]
+    assert hs_or_re[0] == alone
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(
+    [*"0123456789abcdefABCDEF:-.@+ ,xyz李", "jane@example.org", "490154203237518", "Jane Doe",
+     "13812345678", "02:1a:11:f0:c3:7e", "a" * 300]), max_size=40).map("".join), max_size=5))
+def test_backends_agree_on_random_flows_with_long_fields(texts: list[str]) -> None:
+    results = [Engine(PATTERNS, b).scan_many(texts) for b in BACKENDS]
+    assert all(r == results[0] for r in results)
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_a_large_field_is_scanned_without_copies() -> None:
+    # A 64 MiB body next to small fields: the old engine joined every field of the
+    # flow (three copies); now a long text is encoded once, alone.
+    import tracemalloc
+
+    size = 64 * 1024 * 1024
+    body = "x" * (size - 40) + " jane@example.org 02:1a:11:f0:c3:7e"
+    texts = ["jane@example.org", body, "13812345678"]
+    e = Engine(PATTERNS, "hyperscan")
+    tracemalloc.start()
+    try:
+        hits = e.scan_many(texts)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    email = next(i for i, p in enumerate(PATTERNS) if "@" in p.regex)
+    assert {(ti, s) for ti, pid, s, _ in hits if pid == email} == {(0, 0), (1, size - 39)}
+    assert peak < 1.25 * size, f"peak {peak / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB field"

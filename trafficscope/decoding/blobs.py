@@ -110,7 +110,7 @@ def decode_bytes(data: bytes, limits: Limits, budget: Budget, depth: int = 0,
         return None
     for name, is_it, fn in MAGIC:
         if is_it(data):
-            if budget.left <= 0:
+            if budget.left <= 0 or budget.expired():
                 return Decoded((name,), None, True)
             got = _decompress(name, fn, data, limits, budget)
             if got is None:
@@ -125,7 +125,7 @@ def decode_bytes(data: bytes, limits: Limits, budget: Budget, depth: int = 0,
     text = sniff_text(data)
     if text is not None:
         return Decoded((text[1],) if text[1] else (), text[0])
-    if budget.left > 0:
+    if budget.left > 0 and not budget.expired():
         for name, fn in NO_MAGIC:
             got = _decompress(name, fn, data, limits, budget)
             if got is None:

@@ -219,7 +219,7 @@ def _content_fields(
                         nest=nest, truncated=truncated or declared.truncated, budget=values)
         return
     if not is_json and mime != _FORM_TYPE and not params.get("charset") and _binary(data):
-        share = Budget(min(values.left, budget.left))  # draws from both budgets
+        share = replace(values, left=min(values.left, budget.left))  # draws from both
         start = share.left
         found = decode_bytes(data, limits, share, strict=False)
         values.left -= start - share.left
@@ -228,6 +228,8 @@ def _content_fields(
             yield from walk(location, key, found.node, (*enc, *found.steps), limits, nest=nest,
                             truncated=truncated or found.truncated, budget=values)
             return
+        if found is not None:  # compressed, but a cap (bytes or time) left it unopened
+            truncated = True
     text = decode_text(data, params.get("charset"))
     node: object = text
     if is_json:

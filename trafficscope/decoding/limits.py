@@ -2,12 +2,17 @@
 
 Every decoder in `trafficscope.decoding` takes a `Limits`; a value cut or left
 unexpanded at one of these caps comes out with `Field.truncated = True`, never
-as an exception.
+as an exception. Size caps bound memory; `max_decode_seconds` bounds time,
+on a monotonic clock read before each value is decoded and before each
+decompression (a single decompression is itself bounded by the size caps).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 MiB = 1024 * 1024
 
@@ -37,6 +42,9 @@ class Limits:
     max_flow_decoded: int = 16 * MiB
     #: Smallest base64 or hex value tried (shorter ones are words, counters, codes).
     min_encoded_len: int = 8
+    #: Seconds the values of one flow (body included) may take to decode; past
+    #: it, the values not yet decoded are kept as sent and marked truncated.
+    max_decode_seconds: float = 5.0
 
     def decoded_cap(self, wire_size: int) -> int:
         """Most bytes a body of `wire_size` bytes may decode to."""
@@ -45,16 +53,23 @@ class Limits:
 
 @dataclass(slots=True)
 class Budget:
-    """Bytes one flow's values may still decompress to (starts at `max_flow_decoded`).
+    """Bytes one flow's values may still decompress to (starts at `max_flow_decoded`),
+    and the `clock` time at which its decoding stops (`max_decode_seconds` from the start).
 
     Mutable, unlike `Limits`: one per flow, shared by every value decoder.
     """
 
     left: int
+    deadline: float = math.inf
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     @classmethod
-    def of(cls, limits: Limits) -> Budget:
-        return cls(limits.max_flow_decoded)
+    def of(cls, limits: Limits, clock: Callable[[], float] = time.monotonic) -> Budget:
+        return cls(limits.max_flow_decoded, clock() + limits.max_decode_seconds, clock)
+
+    def expired(self) -> bool:
+        """True once the flow's decoding time is spent (always, for a zero budget)."""
+        return self.clock() >= self.deadline
 
 
 DEFAULT_LIMITS = Limits()

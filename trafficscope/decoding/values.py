@@ -10,8 +10,9 @@ unpadded) whose bytes may be text (UTF-8, UTF-16, GB18030), gzip/zlib/raw
 deflate/brotli/zstd, MessagePack or protobuf (`inner.py`, `blobs.py`).
 Adding a decoder is one function and one table row. Walking is iterative and
 bounded by `Limits` (depth of nested decoders, JSON depth) and the flow's
-`Budget` (bytes decompressed), so hostile nesting never recurses and bombs
-stay small; a value cut at a cap is kept and marked truncated.
+`Budget` (bytes decompressed, decoding time), so hostile nesting never
+recurses and bombs stay small and short; a value cut at a cap is kept and
+marked truncated.
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ def _decode_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
     cached = limits is DEFAULT_LIMITS
     if not _GATE_MATCH(text) or (cached and text in _PLAIN):
         return None
+    if budget.expired():
+        return Decoded((), None, True)  # the flow's time is spent: kept as sent, marked
     for name, _, decoder in VALUE_DECODERS:
         inner = decoder(text, limits, budget)
         if inner is not None:

@@ -3,20 +3,24 @@
 An `EnginePattern` is an ASCII regular expression that both engines read the
 same way (no lookaround, no backreferences, explicit ASCII classes), plus
 guards on the characters around a match. Hyperscan has no lookaround, so it
-serves as a prefilter: it says which patterns occur in which field, and Python's `re` then
-finds the exact spans (guards included) for those pairs only. The fallback
-backend (no `hyperscan` wheel) asks one combined `re` whether anything occurs
-at all and, when it does, runs the same per-pattern `finditer`. Both backends
-therefore return identical spans; Hyperscan makes the "nothing here" case,
-the common one, cheap.
+serves as a prefilter: it says which patterns may occur in which field, and
+Python's `re` then finds the exact spans (guards included) for those pairs
+only. The fallback backend (no `hyperscan` wheel) asks one combined `re`
+whether anything occurs at all and, when it does, runs the same per-pattern
+`finditer`. Both backends therefore return identical spans; Hyperscan makes
+the "nothing here" case, the common one, cheap.
 
-`scan_many(texts)` scans the fields of a flow with one Hyperscan call: the
-UTF-8 texts joined by NUL (which no pattern matches), match end offsets mapped
-back to the texts. When a flow reports more than `MAX_EVENTS` matches (long
-digit runs), the scan stops and each text is scanned alone with a
-single-match database instead. Literal text (profile values) goes through
-`literal_regex`. As patterns are ASCII or literal, a match in a text is a match
-in its bytes, so the prefilter never hides a match from `re`.
+`candidates(texts)` scans each text of `ALONE_CHARS` or more alone with a
+single-match database (each pattern reports at most once, and no joined copy
+of a large field is made, so memory stays a small multiple of the largest
+field). The other texts of a flow go through one Hyperscan call: UTF-8
+joined by NUL (which no pattern matches), match end offsets mapped back to
+the texts. When they report more than `MAX_EVENTS` matches (identifier-dense
+text: one Python callback per match), the scan stops and each text is
+scanned alone with the single-match database instead. Compiled databases
+are cached on disk (`hscache`). Literal text (profile values) goes through
+`literal_regex`. As patterns are ASCII or literal, a match in a text is a
+match in its bytes, so the prefilter never hides a match from `re`.
 
 An `Engine` keeps scratch space: use one per thread.
 """
@@ -30,7 +34,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
+
+from . import hscache
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +48,12 @@ except ImportError:  # pragma: no cover - depends on the platform
     _hs = None
 
 BACKENDS = ("hyperscan", "re")
-#: Match events per flow scan before switching to per-field single-match scans.
+#: Match events per flow scan before switching to per-field single-match scans
+#: (each event is a Python call; past this the text is identifier-dense).
 MAX_EVENTS = 512
+#: Texts this long (characters) are scanned on their own, single-match, never
+#: joined: no copy of a large field is made, and its events stay bounded.
+ALONE_CHARS = 64 * 1024
 _SEP = b"\x00"
 
 
@@ -108,8 +119,8 @@ def _on_event(pid: int, _start: int, end: int, _flags: int, events: list[tuple[i
     return len(events) > MAX_EVENTS  # True stops the scan
 
 
-def _on_single(pid: int, _start: int, _end: int, _flags: int, ids: list[int]) -> None:
-    ids.append(pid)
+def _on_single(pid: int, _start: int, _end: int, _flags: int, ids: set[int]) -> None:
+    ids.add(pid)
 
 
 class Engine:
@@ -128,35 +139,44 @@ class Engine:
         self.backend = backend
         self.patterns = tuple(patterns)
         self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
+        # Hyperscan entries, (expression, caseless) -> the patterns that share it.
+        self._entries, self._members = _entries(self.patterns)
         self._multi: Any = None
         self._single: Any = None
         self._any: re.Pattern[str] | None = None
         if not self.patterns:
             return
         if backend == "hyperscan":
-            self._multi = self._hs_database(0)  # the single-match one is built on first need
+            self._multi = _hs_database(self._entries, single=False)
+            self._single = _hs_database(self._entries, single=True)
         else:
             self._any = re.compile("|".join(p.python_regex for p in self.patterns), re.ASCII)
-        log.debug("engine: %d patterns on %s", len(self.patterns), backend)
+        log.debug("engine: %d patterns, %d entries on %s", len(self.patterns),
+                  len(self._entries), backend)
 
-    def _hs_database(self, extra: int) -> Any:
-        n = len(self.patterns)
-        db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-        db.compile(
-            expressions=[p.hyperscan_regex.encode("utf-8") for p in self.patterns],
-            ids=list(range(n)),
-            elements=n,
-            flags=[extra | (_hs.HS_FLAG_CASELESS if p.caseless else 0) for p in self.patterns],
-        )
-        return db
-
-    def _single_ids(self, text: str) -> list[int]:
-        if self._single is None:
-            self._single = self._hs_database(_hs.HS_FLAG_SINGLEMATCH)
-        ids: list[int] = []
+    def _alone(self, text: str) -> set[int]:
+        """Patterns that may match `text`, from a single-match scan of it alone."""
+        ids: set[int] = set()
         self._single.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=_on_single,
                           context=ids)
-        return sorted(ids)
+        members = self._members
+        return {pid for k in ids for pid in members[k]}
+
+    def _joined(self, texts: Sequence[str], which: list[int]) -> dict[int, set[int]]:
+        """Patterns per text for the short texts `which`, from one scan of them joined."""
+        datas = [texts[i].encode("utf-8", "surrogatepass") for i in which]
+        starts = [0, *accumulate(len(d) + 1 for d in datas)][:-1]
+        events: list[tuple[int, int]] = []
+        with contextlib.suppress(_hs.ScanTerminated):
+            self._multi.scan(_SEP.join(datas), match_event_handler=_on_event, context=events)
+        if len(events) > MAX_EVENTS:
+            return {i: ids for i in which if (ids := self._alone(texts[i]))}
+        members = self._members
+        per_text: dict[int, set[int]] = {}
+        for k, end in events:
+            per_text.setdefault(which[bisect_right(starts, end - 1) - 1], set()).update(
+                members[k])
+        return per_text
 
     def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
         """(text index, pattern indices that may match it): a superset, sorted."""
@@ -168,21 +188,17 @@ class Engine:
                 return []
             every = list(range(len(self.patterns)))
             return [(i, every) for i, t in enumerate(texts) if search(t) is not None]
-        datas = [t.encode("utf-8", "surrogatepass") for t in texts]
-        starts = []
-        pos = 0
-        for d in datas:
-            starts.append(pos)
-            pos += len(d) + 1
-        events: list[tuple[int, int]] = []
-        with contextlib.suppress(_hs.ScanTerminated):
-            self._multi.scan(_SEP.join(datas), match_event_handler=_on_event, context=events)
-        if len(events) > MAX_EVENTS:
-            return [(i, ids) for i, t in enumerate(texts) if t and (ids := self._single_ids(t))]
-        per_text: dict[int, set[int]] = {}
-        for pid, end in events:
-            per_text.setdefault(bisect_right(starts, end - 1) - 1, set()).add(pid)
-        return [(i, sorted(per_text[i])) for i in sorted(per_text)]
+        found: dict[int, set[int]] = {}
+        short = []
+        for i, t in enumerate(texts):
+            if len(t) >= ALONE_CHARS:
+                if ids := self._alone(t):
+                    found[i] = ids
+            elif t:
+                short.append(i)
+        if short:
+            found.update(self._joined(texts, short))
+        return [(i, sorted(found[i])) for i in sorted(found)]
 
     def spans(self, pid: int, text: str) -> list[tuple[int, int]]:
         """Exact (start, end) of pattern `pid` in `text`, guards checked."""
@@ -198,3 +214,21 @@ class Engine:
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         return [(pid, s, e) for _, pid, s, e in self.scan_many((text,))]
+
+
+_Entries = tuple[tuple[tuple[str, bool], ...], tuple[tuple[int, ...], ...]]
+
+
+def _entries(patterns: Sequence[EnginePattern]) -> _Entries:
+    """((Hyperscan expression, caseless) per entry, the patterns of each entry)."""
+    entries: dict[tuple[str, bool], list[int]] = {}
+    for i, p in enumerate(patterns):
+        entries.setdefault((p.hyperscan_regex, p.caseless), []).append(i)
+    return tuple(entries), tuple(tuple(m) for m in entries.values())
+
+
+def _hs_database(entries: Sequence[tuple[str, bool]], single: bool) -> Any:
+    single_flag = _hs.HS_FLAG_SINGLEMATCH if single else 0
+    flags = [single_flag | (_hs.HS_FLAG_CASELESS if caseless else 0) for _, caseless in entries]
+    return hscache.compile_db(_hs, [e.encode("utf-8") for e, _ in entries],
+                              list(range(len(entries))), flags)

@@ -10,12 +10,15 @@ undoes it. Cells holding `null` are absent.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
+from ..decoding.fields import extract_fields
 from ..model import Flow
 from ..profile import KnownValue, Profile
 
@@ -80,3 +83,44 @@ def load(path: str | os.PathLike[str]) -> Iterator[Row]:
         for row in csv.DictReader(f):
             yield Row(row.get("no", ""), to_flow(row), row.get("encoding_form", ""),
                       row.get("leakage_method", ""), row.get("pii_type", ""))
+
+
+def _digests(data: bytes) -> list[bytes]:
+    return [hashlib.new(h, data).hexdigest().encode() for h in ("md5", "sha1", "sha256")] + \
+        [base64.b64encode(hashlib.new(h, data).digest()) for h in ("md5", "sha1", "sha256")]
+
+
+def value_forms(value: str = EMAIL) -> frozenset[str]:
+    """Written forms of `value` an app could send, lower-cased: as is, percent-encoded,
+    base64, and MD5/SHA-1/SHA-256 (hex, base64) of it and of those, two deep.
+
+    Independent of the detector's own variant list: `holds_value` uses it to tell
+    a row the detector missed from a row whose bytes do not carry the value.
+    """
+    plain = {value, value.lower(), value.upper()}
+    forms = set(plain) | {quote(v, safe="") for v in plain}
+    raw = [v.encode() for v in plain]
+    forms |= {base64.b64encode(v).decode() for v in raw}
+    forms |= {base64.urlsafe_b64encode(v).decode().rstrip("=") for v in raw}
+    once = [d for v in raw for d in _digests(v)]
+    twice = [d for v in once for d in _digests(v)] + \
+        [d for v in once for d in _digests(v.upper())]
+    forms |= {d.decode() for d in once + twice}
+    return frozenset(f.lower().rstrip("=") for f in forms)
+
+
+def holds_value(row: Row, forms: frozenset[str] | None = None) -> bool:
+    """Whether the row's bytes carry the email in any of `value_forms`: searched in
+    the raw URL, headers and body (percent-decoded up to three times) and in every
+    field value the decoders produced."""
+    forms = value_forms() if forms is None else forms
+    f = row.flow
+    texts = [f.url or "", f.request_body.decode("utf-8", "replace"),
+             *(v for _, v in f.request_headers)]
+    for t in list(texts):
+        for _ in range(3):
+            t = unquote(t)
+            texts.append(t)
+    texts += [fld.value for fld in extract_fields(f)]
+    hay = "\n".join(texts).lower()
+    return any(form in hay for form in forms)
