@@ -7,14 +7,24 @@ Generates a folder of HAR captures like the bundled sample (each
 worker processes, and (with --dask) on a Dask LocalCluster on 127.0.0.1, each
 into a fresh store, and prints the time of each run and its speed-up over the
 serial one. The findings of every run are checked to be the serial ones.
+
+The serial run is what `trafficscope analyze DIR` does (`analyze_files`
+without workers). On a shared machine wall times are noisy, so each run also
+reports CPU seconds: of this process (the writer) and of its worker processes
+(Dask: the whole LocalCluster, start-up included), and `idle` projects the
+speed-up on `--workers` idle cores from them: serial CPU over
+max(all CPU / workers, writer CPU).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from trafficscope.batch import analyze_files
@@ -32,12 +42,27 @@ def _make_sample():  # type: ignore[no-untyped-def]
     return make_sample
 
 
+def cpu() -> tuple[float, float]:
+    """CPU seconds of this process and of its finished child processes."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 def run(folder: Path, db: Path, **kw: object) -> tuple[float, int]:
     profile = load_profile(ROOT / "captures" / "sample.profile.toml")
     t = time.perf_counter()
     with Store(db) as store:
         s = analyze_files([folder], store, profile=profile, app=APP, **kw)  # type: ignore[arg-type]
     return time.perf_counter() - t, s.findings
+
+
+def measured(name: str, rows: list[tuple[str, float, int, float, float]],
+             fn: Callable[[], tuple[float, int]]) -> None:
+    before = cpu()
+    t, n = fn()
+    after = cpu()
+    rows.append((name, t, n, after[0] - before[0], after[1] - before[1]))
 
 
 def main() -> None:
@@ -52,22 +77,31 @@ def main() -> None:
         folder.mkdir()
         _make_sample().write_variants(folder, args.captures, repeat=args.repeat)
         mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
-        t_serial, n = run(folder, Path(tmp) / "serial.db")
-        rows = [("serial", t_serial, n)]
-        t, m = run(folder, Path(tmp) / "local.db", workers=args.workers)
-        rows.append((f"{args.workers} processes", t, m))
+        rows: list[tuple[str, float, int, float, float]] = []
+        measured("serial", rows, lambda: run(folder, Path(tmp) / "serial.db"))
+        measured(f"{args.workers} processes", rows,
+                 lambda: run(folder, Path(tmp) / "local.db", workers=args.workers))
         if args.dask:
-            from distributed import LocalCluster
-
-            with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                              host="127.0.0.1", dashboard_address=None) as cluster:
-                t, m = run(folder, Path(tmp) / "dask.db", scheduler=cluster.scheduler_address)
-            rows.append((f"dask {args.workers} workers", t, m))
-    print(f"{args.captures} captures, {mb:.1f} MB, {n} findings each run")
-    print(f"{'':18} {'seconds':>8} {'captures/s':>11} {'speed-up':>9}")
-    for name, t, m in rows:
+            measured(f"dask {args.workers} workers", rows,
+                     lambda: _on_dask(folder, Path(tmp) / "dask.db", args.workers))
+    _, t_serial, n, cpu_serial, _ = rows[0]
+    print(f"{args.captures} captures, {mb:.1f} MB, {n} findings each run; "
+          f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"{'':18} {'seconds':>8} {'captures/s':>11} {'speed-up':>9} "
+          f"{'cpu writer':>11} {'cpu workers':>12} {'idle':>7}")
+    for name, t, m, c_self, c_kids in rows:
         assert m == n, (name, m, n)
-        print(f"{name:18} {t:8.2f} {args.captures / t:11.1f} {t_serial / t:8.2f}x")
+        idle = cpu_serial / max((c_self + c_kids) / args.workers, c_self)
+        print(f"{name:18} {t:8.2f} {args.captures / t:11.1f} {t_serial / t:8.2f}x "
+              f"{c_self:11.1f} {c_kids:12.1f} {idle:6.2f}x")
+
+
+def _on_dask(folder: Path, db: Path, workers: int) -> tuple[float, int]:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      host="127.0.0.1", dashboard_address=None) as cluster:
+        return run(folder, db, scheduler=cluster.scheduler_address)
 
 
 if __name__ == "__main__":
