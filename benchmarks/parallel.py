@@ -1,6 +1,7 @@
 """Batch analysis speed: N workers against the serial run, in this process.
 
     python benchmarks/parallel.py [--captures 60] [--repeat 8] [--workers 2] [--dask]
+                                  [--rounds 1]
 
 Generates a folder of HAR captures like the bundled sample (each
 `--repeat` times the sample's entries), analyzes it serially, with local
@@ -71,19 +72,28 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=8, help="sample entries repeated per capture")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--dask", action="store_true", help="also run on a Dask LocalCluster")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run every mode this many times, alternating; keep each one's best")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "captures"
         folder.mkdir()
         _make_sample().write_variants(folder, args.captures, repeat=args.repeat)
         mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
-        rows: list[tuple[str, float, int, float, float]] = []
-        measured("serial", rows, lambda: run(folder, Path(tmp) / "serial.db"))
-        measured(f"{args.workers} processes", rows,
-                 lambda: run(folder, Path(tmp) / "local.db", workers=args.workers))
+        runs: list[tuple[str, Callable[[Path], tuple[float, int]]]] = [
+            ("serial", lambda db: run(folder, db)),
+            (f"{args.workers} processes", lambda db: run(folder, db, workers=args.workers))]
         if args.dask:
-            measured(f"dask {args.workers} workers", rows,
-                     lambda: _on_dask(folder, Path(tmp) / "dask.db", args.workers))
+            runs.append((f"dask {args.workers} workers",
+                         lambda db: _on_dask(folder, db, args.workers)))
+        best: dict[str, tuple[str, float, int, float, float]] = {}
+        for r in range(args.rounds):  # alternated, so a busy spell hits every mode
+            for i, (name, fn) in enumerate(runs):
+                rows: list[tuple[str, float, int, float, float]] = []
+                measured(name, rows, lambda: fn(Path(tmp) / f"{r}-{i}.db"))  # noqa: B023
+                if name not in best or rows[0][1] < best[name][1]:
+                    best[name] = rows[0]
+        rows = list(best.values())
     _, t_serial, n, cpu_serial, _ = rows[0]
     print(f"{args.captures} captures, {mb:.1f} MB, {n} findings each run; "
           f"load average {os.getloadavg()[0]:.2f} at the end")

@@ -1,10 +1,12 @@
 """Many captures: in this process, in local worker processes, or on Dask.
 
-Workers only read and analyze (`analyze_capture`); this process writes the
-store, one capture per transaction, in input order, so every mode gives the
-same session. A rerun with the same inputs and settings continues its session
-and skips captures it finished (by content hash); a capture that fails is
-reported and the batch goes on.
+Workers read, analyze and attribute (`analyze_capture`) and send back ready
+rows (`Part`s of `FlowRows`); this process only makes flow ids unique and
+writes them, a part per transaction, in input order, so every mode gives the
+same session. The serial run streams the same parts through the same writer.
+A rerun with the same inputs and settings continues its session and skips
+captures it finished (by content hash); a capture that fails is reported and
+the batch goes on.
 """
 
 from __future__ import annotations

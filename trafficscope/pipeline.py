@@ -1,8 +1,9 @@
 """The pipeline: sources -> flows -> fields -> findings -> attribution -> store.
 
 `Analyzer` holds what a session needs once (compiled scanner, party rules)
-and turns one flow at a time into findings; `batch.analyze_files` drives it over
-input files for the CLI. The live proxy calls `Analyzer.process` per flow.
+and turns one flow at a time into the store's rows (`flow_rows`, the one place
+findings are made and attributed); `batch.analyze_files` drives it over input
+files for the CLI. The live proxy calls `Analyzer.process` per flow.
 """
 
 from __future__ import annotations
