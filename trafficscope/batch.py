@@ -1,10 +1,12 @@
 """Many captures: in this process, in local worker processes, or on Dask.
 
-Workers only read and analyze (`analyze_capture`); this process writes the
-store, one capture per transaction, in input order, so every mode gives the
-same session. A rerun with the same inputs and settings continues its session
-and skips captures it finished (by content hash); a capture that fails is
-reported and the batch goes on.
+Workers read, analyze and attribute (`analyze_capture`) and send back ready
+rows (`Part`s of `FlowRows`); this process only makes flow ids unique and
+writes them, a part per transaction, in input order, so every mode gives the
+same session. The serial run streams the same parts through the same writer.
+A rerun with the same inputs and settings continues its session and skips
+captures it finished (by content hash); a capture that fails is reported and
+the batch goes on.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .attribution import Attributor, build_attributor
 from .errors import ReadError, TrafficscopeError
-from .model import Finding, Flow
-from .pipeline import BATCH, Analyzer, Summary
+from .model import Finding
+from .pipeline import BATCH, Analyzer, FlowRows, Summary, Tally, finding_from_row
 from .profile import Profile
 from .sources import expand_inputs, iter_flows
 from .store import Store
@@ -53,17 +56,22 @@ class Settings:
 
 
 @dataclass(frozen=True, slots=True)
-class CaptureResult:
-    path: str
-    flows: tuple[tuple[Flow, tuple[Finding, ...]], ...]
+class Part:
+    """Up to BATCH analyzed flows of one capture, as rows for the store.
+
+    The last part of a capture says why reading stopped early, if it did.
+    """
+
+    flows: tuple[FlowRows, ...]
+    tally: Tally
     error: str | None = None
 
 
 _ANALYZERS: dict[tuple[Settings, str], Analyzer] = {}
 
 
-def analyze_capture(path: str, settings: Settings, session: str) -> CaptureResult:
-    """Read and analyze one capture (runs in a worker; touches no store)."""
+def _analyzer(settings: Settings, session: str) -> Analyzer:
+    """This process's analyzer for a batch (built once: scanner, owners, GeoIP)."""
     key = (settings, session)
     analyzer = _ANALYZERS.get(key)
     if analyzer is None:
@@ -72,24 +80,38 @@ def analyze_capture(path: str, settings: Settings, session: str) -> CaptureResul
             None, profile=settings.profile, source="files", app=settings.app,
             first_party=settings.first_party, session=session,
             attribution=settings.attributor())
-    flows: list[tuple[Flow, tuple[Finding, ...]]] = []
+    return analyzer
+
+
+def warm(settings: Settings, session: str) -> None:
+    """Build a worker's analyzer before its first capture (while the batch starts)."""
+    _analyzer(settings, session).scanner  # noqa: B018  (compiles the patterns)
+
+
+def analyze_capture(path: str, settings: Settings, session: str) -> tuple[Part, ...]:
+    """Read and analyze one capture (runs in a worker; touches no store)."""
+    return tuple(iter_parts(_analyzer(settings, session), path, settings.keylog))
+
+
+def iter_parts(analyzer: Analyzer, path: str, keylog: str | None) -> Iterator[Part]:
+    """Analyze one capture into parts of BATCH flows, streamed; never raises."""
+    flows: list[FlowRows] = []
+    tally = Tally()
+    done = 0
     error = None
     try:
-        for flow in iter_flows(path, keylog=settings.keylog):
-            findings = tuple(analyzer.findings_for(flow))
-            flows.append((_slim(flow), findings))
+        for flow in iter_flows(path, keylog=keylog):
+            flows.append(analyzer.rows_for(flow, tally))
+            if len(flows) == BATCH:
+                yield Part(tuple(flows), tally)
+                done += len(flows)
+                flows, tally = [], Tally()
     except ReadError as e:
         error = str(e)
     except Exception as e:  # a bug on one capture must not stop the batch
         log.debug("analyzing %s failed", path, exc_info=True)
-        error = f"{path}: internal error after {len(flows)} flows ({type(e).__name__})"
-    return CaptureResult(path, tuple(flows), error)
-
-
-def _slim(flow: Flow) -> Flow:
-    """What the store keeps of a flow: no bodies, headers or messages to ship back."""
-    return replace(flow, request_headers=(), request_body=b"", response_headers=(),
-                   messages=())
+        error = f"{path}: internal error after {done + len(flows)} flows ({type(e).__name__})"
+    yield Part(tuple(flows), tally, error)
 
 
 def file_sha256(path: Path) -> str:
@@ -107,12 +129,12 @@ def fingerprint(inputs: Iterable[str | Path], settings: Settings) -> str:
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
-class _Executor(Protocol):
-    def submit(self, fn: Callable[..., CaptureResult], *args: Any) -> Any: ...
+#: Hands one capture path to a worker; `.result()` of what it returns gives its parts.
+Submit = Callable[[str], Any]
 
 
-def _ordered(todo: Sequence[tuple[Path, str]], submit: Callable[[str], Any],
-             window: int) -> Iterator[tuple[Path, str, CaptureResult]]:
+def _ordered(todo: Sequence[tuple[Path, str]], submit: Submit,
+             window: int) -> Iterator[tuple[Path, str, tuple[Part, ...]]]:
     """Submit captures `window` at a time; yield results in input order."""
     pending: deque[tuple[Path, str, Any]] = deque()
     items = iter(todo)
@@ -128,19 +150,25 @@ def _ordered(todo: Sequence[tuple[Path, str]], submit: Callable[[str], Any],
             pending.append((nxt[0], nxt[1], submit(str(nxt[0]))))
 
 
-def _local_results(todo: Sequence[tuple[Path, str]], settings: Settings, session: str,
-                   workers: int) -> Iterator[tuple[Path, str, CaptureResult]]:
+@contextmanager
+def _local_workers(settings: Settings, session: str,
+                   workers: int) -> Iterator[tuple[Submit, int]]:
     # spawn, not fork: the parent holds SQLite and Hyperscan handles.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        def submit(path: str) -> Future[CaptureResult]:
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=warm,
+                             initargs=(settings, session)) as pool:
+        for _ in range(workers):  # start them now: they warm up while files are hashed
+            pool.submit(int)
+
+        def submit(path: str) -> Future[tuple[Part, ...]]:
             return pool.submit(analyze_capture, path, settings, session)
 
-        yield from _ordered(todo, submit, workers * QUEUE_PER_WORKER)
+        yield submit, workers * QUEUE_PER_WORKER
 
 
-def _dask_results(todo: Sequence[tuple[Path, str]], settings: Settings, session: str,
-                  scheduler: str) -> Iterator[tuple[Path, str, CaptureResult]]:
-    from distributed import Client
+@contextmanager
+def _dask_workers(settings: Settings, session: str,
+                  scheduler: str) -> Iterator[tuple[Submit, int]]:
+    from distributed import Client, fire_and_forget
 
     try:
         client = Client(scheduler, timeout=30)
@@ -149,11 +177,14 @@ def _dask_results(todo: Sequence[tuple[Path, str]], settings: Settings, session:
     try:
         nworkers = max(1, sum(w.get("nthreads", 1) for w in
                               client.scheduler_info()["workers"].values()))
+        for address in client.scheduler_info()["workers"]:  # each warms up now
+            fire_and_forget(client.submit(warm, settings, session, workers=[address],
+                                          allow_other_workers=False, pure=False))
 
         def submit(path: str) -> Any:
             return client.submit(analyze_capture, path, settings, session, pure=False)
 
-        yield from _ordered(todo, submit, nworkers * QUEUE_PER_WORKER)
+        yield submit, nworkers * QUEUE_PER_WORKER
     finally:
         client.close()
 
@@ -186,9 +217,31 @@ def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profil
     sid = analyzer.session
     if session is None:
         store.mark_batch(sid, fp)
-        done: set[str] = set()
-    else:
-        done = store.done_captures(sid)
+    store.commit()
+    with ExitStack() as stack:
+        pool = (stack.enter_context(_dask_workers(settings, sid, scheduler)) if scheduler
+                else stack.enter_context(_local_workers(settings, sid, workers)) if workers > 1
+                else None)
+        todo = _todo(files, store, analyzer, resumed=session is not None)
+
+        def write(path: Path, digest: str, parts: Iterable[Part]) -> None:
+            _write(analyzer, path, digest, parts, on_finding)
+
+        if pool is not None:
+            results = _ordered(todo, *pool)
+            for path, digest, parts in _progress(results, len(todo), progress):
+                write(path, digest, parts)
+        else:
+            for path, digest in _progress(iter(todo), len(todo), progress):
+                write(path, digest, iter_parts(analyzer, str(path), settings.keylog))
+    return summary
+
+
+def _todo(files: Iterable[Path], store: Store, analyzer: Analyzer,
+          resumed: bool) -> list[tuple[Path, str]]:
+    """(path, content hash) of the captures still to analyze in the analyzer's session."""
+    summary, sid = analyzer.summary, analyzer.session
+    done = store.done_captures(sid) if resumed else set()
     todo: list[tuple[Path, str]] = []
     for path in files:
         try:
@@ -204,69 +257,44 @@ def analyze_files(inputs: Sequence[str | Path], store: Store, *, profile: Profil
         else:
             done.add(digest)  # the same content twice in one run is read once
             todo.append((path, digest))
-    if session is not None:
+    if resumed:
         # Drop what an interrupted run stored of unfinished captures, then keep
         # the flow ids of the finished ones taken.
         for path, _ in todo:
             store.forget_capture(sid, str(path))
         analyzer.reserve_ids(store.flow_ids(sid))
     store.commit()
-
-    def write(path: Path, digest: str, flows: Iterable[tuple[Flow, Sequence[Finding]]]) -> None:
-        n = nf = 0
-        error = None
-        try:
-            for flow, findings in flows:
-                for f in analyzer.store_analyzed(flow, findings):
-                    nf += 1
-                    if on_finding:
-                        on_finding(f)
-                n += 1
-                if n % BATCH == 0:
-                    store.commit()
-        except ReadError as e:
-            error = str(e)
-        except Exception as e:  # a bug on one capture must not stop the batch
-            log.debug("analyzing %s failed", path, exc_info=True)
-            error = f"{path}: internal error after {n} flows ({type(e).__name__})"
-        if error:
-            summary.errors.append(error)
-        store.add_capture(sid, digest, str(path), flows=n, findings=nf, error=error)
-        store.commit()
-        summary.files += 1
-
-    if scheduler or workers > 1:
-        results = (_dask_results(todo, settings, sid, scheduler) if scheduler
-                   else _local_results(todo, settings, sid, workers))
-        for path, digest, result in _progress(results, len(todo), progress):
-            write(path, digest, _replay(result))
-    else:
-        for path, digest in _progress(iter(todo), len(todo), progress):
-            write(path, digest, _stream(analyzer, path, settings.keylog))
-    return summary
+    return todo
 
 
-def _stream(analyzer: Analyzer, path: Path,
-            keylog: str | None) -> Iterator[tuple[Flow, list[Finding]]]:
-    for flow in iter_flows(path, keylog=keylog):
-        yield flow, analyzer.findings_for(flow)
-
-
-def _replay(result: CaptureResult) -> Iterator[tuple[Flow, tuple[Finding, ...]]]:
-    yield from result.flows
-    if result.error:
-        raise _ResultError(result.error)
-
-
-class _ResultError(ReadError):
-    """A worker's error message, raised again where the results are written."""
-
-    def __init__(self, message: str) -> None:
-        Exception.__init__(self, message)
-        self.path, self.reason = "", message
-
-    def __str__(self) -> str:
-        return self.reason
+def _write(analyzer: Analyzer, path: Path, digest: str, parts: Iterable[Part],
+           on_finding: Callable[[Finding], None] | None) -> None:
+    """Store one capture's parts, one transaction each; the capture's row ends the last."""
+    store, summary = analyzer.store, analyzer.summary
+    assert store is not None
+    n = nf = 0
+    error = None
+    try:
+        for part in parts:
+            if n:
+                store.commit()
+            stored = analyzer.store_rows(part.flows)
+            summary.merge(part.tally)
+            n += len(stored)
+            nf += part.tally.findings
+            error = part.error
+            if on_finding:
+                for rows in stored:
+                    for row in rows.findings:
+                        on_finding(finding_from_row(row))
+    except Exception as e:  # a bug on one capture must not stop the batch
+        log.debug("storing %s failed", path, exc_info=True)
+        error = f"{path}: internal error after {n} flows ({type(e).__name__})"
+    if error:
+        summary.errors.append(error)
+    store.add_capture(analyzer.session, digest, str(path), flows=n, findings=nf, error=error)
+    store.commit()
+    summary.files += 1
 
 
 def _progress(items: Iterator[Any], total: int, enabled: bool) -> Iterator[Any]:

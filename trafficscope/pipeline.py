@@ -1,17 +1,20 @@
 """The pipeline: sources -> flows -> fields -> findings -> attribution -> store.
 
 `Analyzer` holds what a session needs once (compiled scanner, party rules)
-and turns one flow at a time into findings; `batch.analyze_files` drives it over
-input files for the CLI. The live proxy calls `Analyzer.process` per flow.
+and turns one flow at a time into the store's rows (`flow_rows`, the one place
+findings are made and attributed); `batch.analyze_files` drives it over input
+files for the CLI. The live proxy calls `Analyzer.process` per flow.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from . import __version__
@@ -19,9 +22,9 @@ from .attribution import Attributor, Recipient, build_attributor
 from .decoding.fields import extract_fields
 from .detection import Scanner
 from .detection.mask import mask, value_sha256
-from .model import Detection, Finding, Flow
+from .model import FINDING_FIELDS, Detection, Finding, Flow
 from .profile import Profile
-from .store import Store
+from .store import Row, Store, flow_row, json_list
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +61,115 @@ def safe_url(url: str | None, masked_segments: Iterable[int] = ()) -> str | None
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], path, "", ""))
 
 
-@dataclass
-class Summary:
-    """What a run did, for the CLI to print."""
+@dataclass(kw_only=True)
+class Tally:
+    """Stored flows and findings counted by entity and recipient.
 
-    session: str
-    db: str
-    files: int = 0
+    Whoever builds rows counts them (a worker, per part of a capture); the
+    process that writes the store merges the tallies into its `Summary`.
+    """
+
     flows: int = 0
     findings: int = 0
-    skipped: int = 0  # captures already analysed in this session
-    errors: list[str] = field(default_factory=list)
     by_entity_recipient: Counter[tuple[str, str]] = field(default_factory=Counter)
     parties: dict[str, str] = field(default_factory=dict)
     #: attribution of each recipient domain, and the server countries seen for it
     recipients: dict[str, Recipient] = field(default_factory=dict)
     server_countries: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, rec: Recipient, country: str | None, pii_types: Iterable[str]) -> None:
+        """Count one flow sent to `rec` (at a server in `country`) with these findings."""
+        self.flows += 1
+        n = 0
+        for pii_type in pii_types:
+            self.by_entity_recipient[(pii_type, rec.domain)] += 1
+            n += 1
+        if n:
+            self.findings += n
+            self.parties[rec.domain] = rec.party
+            self.recipients.setdefault(rec.domain, rec)
+            if country:
+                self.server_countries.setdefault(rec.domain, set()).add(country)
+
+    def merge(self, other: Tally) -> None:
+        """Add `other`, counted after this one (the same as adding its flows here)."""
+        self.flows += other.flows
+        self.findings += other.findings
+        self.by_entity_recipient.update(other.by_entity_recipient)
+        self.parties.update(other.parties)
+        for domain, rec in other.recipients.items():
+            self.recipients.setdefault(domain, rec)
+        for domain, countries in other.server_countries.items():
+            self.server_countries.setdefault(domain, set()).update(countries)
+
+
+@dataclass
+class Summary(Tally):
+    """What a run did, for the CLI to print."""
+
+    session: str
+    db: str
+    files: int = 0
+    skipped: int = 0  # captures already analysed in this session
+    errors: list[str] = field(default_factory=list)
     geoip: tuple[str, str] | None = None  # (database name, date)
+
+
+class FlowRows(NamedTuple):
+    """A flow as the store keeps it: its `flows` row and its `findings` rows.
+
+    Compact on purpose: workers send these to the process that writes the
+    store, which only makes flow ids unique and inserts them.
+    """
+
+    flow: Row  # store.flow_row
+    findings: tuple[Row, ...]  # FINDING_FIELDS order
+
+    @property
+    def flow_id(self) -> str:
+        return str(self.flow[1])
+
+    def renamed(self, flow_id: str) -> FlowRows:
+        """The same rows under another flow id (column 1 of both tables)."""
+        return FlowRows((self.flow[0], flow_id, *self.flow[2:]),
+                        tuple((r[0], flow_id, *r[2:]) for r in self.findings))
+
+
+def flow_rows(flow: Flow, detections: Sequence[Detection], *, session: str, app: str | None,
+              attribution: Attributor, tally: Tally) -> FlowRows:
+    """The store's rows for `flow` and its detections, attributed once; counted in `tally`.
+
+    The one place findings are made: serial runs, worker processes, Dask and
+    the live proxy all come here. `app` (the session's) wins over the flow's.
+    """
+    rec = attribution.recipient(flow.host)
+    country = attribution.country(flow.server_ip)
+    masked = [int(seg) for d in detections
+              if d.field.location == "path" and d.field.key
+              and (seg := d.field.key.split(".")[0]).isdigit()]
+    url = safe_url(flow.url, masked)
+    head = (session, flow.flow_id, flow.ts, flow.source, app or flow.app, flow.kind, flow.method,
+            url, flow.host, flow.server_ip, rec.domain, rec.owner, rec.category, rec.party,
+            country)
+    findings = tuple(
+        (*head, d.pii_type, d.field.location, d.field.key,
+         json_list(d.field.encoding + d.extra_encoding), d.match, round(d.confidence, 3),
+         mask(d.value), value_sha256(d.value))
+        for d in detections)
+    tally.add(rec, country, (d.pii_type for d in detections))
+    return FlowRows(flow_row(session, flow, url=url, domain=rec.domain, party=rec.party,
+                             n_findings=len(findings), owner=rec.owner, category=rec.category,
+                             country=country), findings)
+
+
+_ENCODING = FINDING_FIELDS.index("encoding")
+
+
+def finding_from_row(row: Row) -> Finding:
+    """The `Finding` a findings row holds (for callers that show findings one by one)."""
+    values = list(row)
+    values[_ENCODING] = tuple(json.loads(row[_ENCODING]))
+    return Finding(*values)
 
 
 class Analyzer:
@@ -118,67 +213,32 @@ class Analyzer:
         self._seen_ids.add(fid)
         return fid
 
-    def findings_for(self, flow: Flow) -> list[Finding]:
+    def rows_for(self, flow: Flow, tally: Tally) -> FlowRows:
+        """Analyze one flow into the rows the store keeps, counted in `tally`."""
         detections = self.scanner.scan(extract_fields(flow))
-        return self._to_findings(flow, detections)
+        return flow_rows(flow, detections, session=self.session, app=self.app,
+                         attribution=self.attribution, tally=tally)
 
-    def _to_findings(self, flow: Flow, detections: Sequence[Detection]) -> list[Finding]:
-        rec = self.attribution.recipient(flow.host)
-        country = self.attribution.country(flow.server_ip)
-        masked = [int(seg) for d in detections
-                  if d.field.location == "path" and d.field.key
-                  and (seg := d.field.key.split(".")[0]).isdigit()]
-        url = safe_url(flow.url, masked)
-        app = self.app or flow.app
-        return [
-            Finding(
-                session=self.session, flow_id=flow.flow_id, ts=flow.ts, source=flow.source,
-                app=app, kind=flow.kind, method=flow.method, url=url, host=flow.host,
-                server_ip=flow.server_ip, domain=rec.domain, owner=rec.owner,
-                category=rec.category, party=rec.party, country=country, pii_type=d.pii_type,
-                location=d.field.location,
-                key=d.field.key, encoding=d.field.encoding + d.extra_encoding, match=d.match,
-                confidence=round(d.confidence, 3), value_masked=mask(d.value),
-                value_sha256=value_sha256(d.value))
-            for d in detections
-        ]
+    def findings_for(self, flow: Flow) -> list[Finding]:
+        """The findings of one flow (nothing stored or counted)."""
+        return [finding_from_row(r) for r in self.rows_for(flow, Tally()).findings]
 
     def process(self, flow: Flow) -> list[Finding]:
-        """Analyze one flow and add it to the store (the caller commits)."""
-        fid = self._unique_id(flow.flow_id)
-        if fid != flow.flow_id:
-            flow = replace(flow, flow_id=fid)
-        findings = self.findings_for(flow)
-        self.store_flow(flow, findings)
-        return findings
+        """Analyze one flow and add it to the store and the summary (the caller commits)."""
+        (rows,) = self.store_rows([self.rows_for(flow, self.summary)])
+        return [finding_from_row(r) for r in rows.findings]
 
-    def store_analyzed(self, flow: Flow, findings: Sequence[Finding]) -> list[Finding]:
-        """Store a flow analyzed elsewhere (a worker), keeping flow ids unique."""
-        fid = self._unique_id(flow.flow_id)
-        if fid != flow.flow_id:
-            flow = replace(flow, flow_id=fid)
-            findings = [replace(f, flow_id=fid) for f in findings]
-        self.store_flow(flow, findings)
-        return list(findings)
+    def store_rows(self, flows: Iterable[FlowRows]) -> list[FlowRows]:
+        """Add flows analyzed here or elsewhere (a worker), keeping flow ids unique.
 
-    def store_flow(self, flow: Flow, findings: Sequence[Finding]) -> None:
-        """Add `flow` and its findings to the store and the summary."""
+        Count them in the summary first (`rows_for(flow, analyzer.summary)`, or
+        `summary.merge` of the worker's tally). Returns the rows as stored.
+        """
         if self.store is None:
             raise ValueError("this Analyzer has no store")
-        rec = self.attribution.recipient(flow.host)
-        country = self.attribution.country(flow.server_ip)
-        url = findings[0].url if findings else safe_url(flow.url)
-        self.store.add_flow(self.session, flow, url=url, domain=rec.domain, party=rec.party,
-                            findings=findings, owner=rec.owner, category=rec.category,
-                            country=country)
-        s = self.summary
-        s.flows += 1
-        s.findings += len(findings)
-        for f in findings:
-            s.by_entity_recipient[(f.pii_type, f.domain)] += 1
-            s.parties[f.domain] = f.party
-        if findings:
-            s.recipients.setdefault(rec.domain, rec)
-            if country:
-                s.server_countries.setdefault(rec.domain, set()).add(country)
-
+        stored = []
+        for rows in flows:
+            fid = self._unique_id(rows.flow_id)
+            stored.append(rows if fid == rows.flow_id else rows.renamed(fid))
+        self.store.add_rows(stored)
+        return stored

@@ -12,7 +12,8 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +149,13 @@ _FLOW_COLUMNS = (
     "server_ip", "server_port", "domain", "party", "status", "bytes_out", "bytes_in",
     "input_file", "notes", "n_findings", "owner", "category", "country",
 )
+
+_INSERT_FLOW = (f"INSERT OR REPLACE INTO flows ({', '.join(_FLOW_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_FLOW_COLUMNS))})")
+_INSERT_FINDING = f"INSERT INTO findings VALUES ({', '.join('?' * len(FINDING_FIELDS))})"
+
+#: A table row, in the table's column order.
+Row = tuple[Any, ...]
 
 #: Columns added after schema 1, by table: (version, table, column, type).
 #: Added at the end of the table, so old and new files have the same layout.
@@ -306,18 +314,23 @@ class Store:
                  findings: Iterable[Finding], owner: str | None = None,
                  category: str | None = None, country: str | None = None) -> None:
         """Add one flow and its findings (inside the current transaction)."""
+        rows = tuple(_finding_row(f) for f in findings)
+        self.add_rows([(flow_row(session, flow, url=url, domain=domain, party=party,
+                                 n_findings=len(rows), owner=owner, category=category,
+                                 country=country), rows)])
+
+    def add_rows(self, flows: Iterable[tuple[Row, Sequence[Row]]]) -> None:
+        """Add flows as ready rows: (`flow_row`, its findings in FINDING_FIELDS order),
+        inside the current transaction, with one statement per table."""
         self.begin()
-        rows = [_finding_row(f) for f in findings]
-        self.db.execute(
-            f"INSERT OR REPLACE INTO flows ({', '.join(_FLOW_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(_FLOW_COLUMNS))})",
-            (session, flow.flow_id, flow.ts, flow.ts_end, flow.source, flow.kind, flow.app,
-             flow.method, url, flow.host, flow.server_ip, flow.server_port, domain, party,
-             flow.status, flow.bytes_out, flow.bytes_in, flow.input_file,
-             json.dumps(list(flow.notes)), len(rows), owner, category, country))
-        if rows:
-            self.db.executemany(
-                f"INSERT INTO findings VALUES ({', '.join('?' * len(FINDING_FIELDS))})", rows)
+        flow_rows: list[Row] = []
+        finding_rows: list[Row] = []
+        for flow, findings in flows:
+            flow_rows.append(flow)
+            finding_rows.extend(findings)
+        self.db.executemany(_INSERT_FLOW, flow_rows)
+        if finding_rows:
+            self.db.executemany(_INSERT_FINDING, finding_rows)
 
     # -- batches -----------------------------------------------------------
     def batch_session(self, fingerprint: str) -> str | None:
@@ -486,8 +499,24 @@ class Store:
         return df
 
 
+def flow_row(session: str, flow: Flow, *, url: str | None, domain: str, party: str,
+             n_findings: int, owner: str | None, category: str | None,
+             country: str | None) -> Row:
+    """The `flows` row of `flow` (_FLOW_COLUMNS order), attributed by the caller."""
+    return (session, flow.flow_id, flow.ts, flow.ts_end, flow.source, flow.kind, flow.app,
+            flow.method, url, flow.host, flow.server_ip, flow.server_port, domain, party,
+            flow.status, flow.bytes_out, flow.bytes_in, flow.input_file,
+            json_list(flow.notes), n_findings, owner, category, country)
+
+
+@lru_cache(maxsize=4096)
+def json_list(items: tuple[str, ...]) -> str:
+    """`items` as a JSON list, the form of the notes and encoding columns."""
+    return json.dumps(list(items))
+
+
 def _finding_row(f: Finding) -> tuple[object, ...]:
-    return tuple(json.dumps(list(f.encoding)) if name == "encoding" else getattr(f, name)
+    return tuple(json_list(f.encoding) if name == "encoding" else getattr(f, name)
                  for name in FINDING_FIELDS)
 
 
