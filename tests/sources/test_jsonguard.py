@@ -32,9 +32,10 @@ def test_escaped_quotes_and_backslash_runs() -> None:
     assert string_end(long, 0) == len(long) - 1  # past the first window
 
 
-# BMP text: a cut may fall between the two \\u escapes of a surrogate pair and keep
-# the first, a lone surrogate (still valid JSON; the HAR reader keeps it).
-@given(st.lists(st.text(st.characters(max_codepoint=0xFFFF), max_size=300), max_size=8),
+# BMP text without surrogates: json.dumps writes a surrogate pair as two \\u
+# escapes that read back as one character, so the prefix check would not hold.
+@given(st.lists(st.text(st.characters(max_codepoint=0xFFFF, exclude_categories=("Cs",)),
+                      max_size=300), max_size=8),
        st.integers(1, 200))
 def test_capped_stream_stays_json_with_strings_cut(texts: list[str], cap: int) -> None:
     doc = json.dumps(texts).encode()
