@@ -15,6 +15,7 @@ import sys
 import zlib
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 
@@ -176,7 +177,10 @@ def test_value_decoders_on_values_nested_100000_deep(name: str) -> None:
     limits = Limits()
     nested = {"json": lambda inner: json.dumps({"v": inner}),
               "form": lambda inner: "v=" + inner.replace("%", "%25").replace("&", "%26")
-              .replace("=", "%3D")}
+              .replace("=", "%3D"),
+              "xml": lambda inner: "<r><v>" + xml_escape(inner) + "</v></r>",
+              "jwt": lambda inner: "eyJhbGciOiJIUzI1NiJ9." + base64.urlsafe_b64encode(
+                  json.dumps({"v": inner}).encode()).decode().rstrip("=") + ".c2ln"}
     wrap = nested.get(name)
     if name in NESTED:
         value = nested_value(name)[0]
