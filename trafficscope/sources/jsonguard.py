@@ -21,7 +21,7 @@ import ijson
 MAX_NESTING = 512
 
 #: Bytes ijson reads at once: large reads keep a long string's rebuilds few.
-READ_SIZE = 4 * 1024 * 1024
+READ_SIZE = 16 * 1024 * 1024
 
 _ESCAPE_WINDOW = 4096  # bytes first searched past an escape; then the rest of the read
 
