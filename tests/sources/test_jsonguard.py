@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import re
+from unittest.mock import patch
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trafficscope.sources.jsonguard import ESCAPE_SHARE, StringCap, string_end
+from trafficscope.sources import jsonguard
+from trafficscope.sources.jsonguard import ESCAPE_SHARE, StringCap, backslash_run, string_end
 
 # The grammar's answer: plain characters and whole escapes, then the quote.
 REFERENCE = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
@@ -22,6 +24,13 @@ pieces = st.lists(st.sampled_from([b"a", b"\\", b'"', b"\\\\", b'\\"', b"x" * 50
 def test_string_end_agrees_with_the_grammar(data: bytes, pos: int) -> None:
     pos = min(pos, len(data))
     assert string_end(data, pos) == REFERENCE.match(data, pos).end()  # type: ignore[union-attr]
+
+
+@given(pieces, st.integers(0, 3))
+def test_vectorized_search_agrees_with_the_grammar(data: bytes, pos: int) -> None:
+    pos = min(pos, len(data))
+    with patch.object(jsonguard, "_VECTOR_MIN", 1), patch.object(jsonguard, "_VECTOR_BLOCK", 3):
+        assert string_end(data, pos) == REFERENCE.match(data, pos).end()  # type: ignore[union-attr]
 
 
 def test_escaped_quotes_and_backslash_runs() -> None:
@@ -64,3 +73,13 @@ def test_escape_share_counts_per_string() -> None:
     capped = StringCap(io.BytesIO(json.dumps(texts).encode()), cap)
     assert json.loads(io.BufferedReader(capped).read()) == texts
     assert capped.cuts == 0
+
+
+@given(st.binary(max_size=40).map(lambda b: b.replace(b"\\", b"")), st.integers(0, 5000),
+       st.integers(0, 3), st.integers(0, 3))
+def test_backslash_run_counts_the_trailing_backslashes(head: bytes, run: int, lo: int,
+                                                        tail: int) -> None:
+    data = head + b"\\" * run + b"x" * tail
+    lo = min(lo, len(head) + run)
+    hi = len(head) + run
+    assert backslash_run(data, lo, hi) == min(run, hi - lo)

@@ -24,6 +24,8 @@ MAX_NESTING = 512
 READ_SIZE = 16 * 1024 * 1024
 
 _ESCAPE_WINDOW = 4096  # bytes first searched past an escape; then the rest of the read
+_VECTOR_MIN = 1 << 20  # past an escape, data this long is searched with numpy
+_VECTOR_BLOCK = 1 << 20  # ... a block at a time
 
 #: A kept string holds at most one escape per this many bytes of its cap. yajl
 #: unescapes a long string again for every read it spans, so 64 MiB made only
@@ -64,6 +66,62 @@ def guarded_events(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
             yield current, event, value
 
 
+def backslash_run(data: bytes, lo: int, hi: int) -> int:
+    """How many backslashes end data[lo:hi] (a run never counted past `lo`).
+
+    In blocks that double from the end: a block of nothing but backslashes is
+    told by `count` (C speed on every shape); `rstrip` finds the run's start
+    in the first block that has another byte.
+    """
+    step, top = 64, hi
+    while top > lo:
+        bottom = max(lo, top - step)
+        if data.count(b"\\", bottom, top) < top - bottom:
+            return hi - bottom - len(data[bottom:top].rstrip(b"\\"))
+        top, step = bottom, step * 2
+    return hi - lo
+
+
+def _quote_after_lone_escapes(plain: bytes) -> int:
+    """`_unescaped_quote` for data without an escaped backslash, where every
+    backslash escapes the next byte: a quote after any other byte ends the string.
+    Fewer passes than the general case."""
+    import numpy as np
+
+    a = np.frombuffer(plain, np.uint8)
+    hits = np.flatnonzero((a[1:] == 0x22) & (a[:-1] != 0x5C))
+    return int(hits[0]) + 1 if hits.size else (0 if plain[:1] == b'"' else -1)
+
+
+def _unescaped_quote(plain: bytes) -> tuple[int, bool]:
+    """In `plain`, which starts at the start of a run of backslashes: the index of
+    the first unescaped quote (-1 if none), and whether `plain` ends inside an
+    escape (after an odd run of backslashes).
+
+    Vectorized (numpy) for long escape-dense data, where `bytes.count` and
+    `replace` slow down on every match: in blocks of 1 MiB (bounded memory), the
+    bytes that are not backslashes are listed; the gap before each is the run of
+    backslashes it follows, and a quote after an even run ends the string.
+    """
+    import numpy as np  # only for long strings full of escapes
+
+    run = 0  # backslashes that end the previous block
+    for start in range(0, len(plain), _VECTOR_BLOCK):
+        a = np.frombuffer(plain, np.uint8, min(_VECTOR_BLOCK, len(plain) - start), start)
+        others = np.flatnonzero(a != 0x5C)
+        if not others.size:
+            run += len(a)
+            continue
+        gaps = np.empty(others.size, np.int64)
+        gaps[0] = others[0] + run
+        np.subtract(others[1:], others[:-1] + 1, out=gaps[1:])
+        hits = np.flatnonzero((a[others] == 0x22) & (gaps % 2 == 0))
+        if hits.size:
+            return start + int(others[hits[0]]), False
+        run = len(a) - 1 - int(others[-1])
+    return -1, run % 2 == 1
+
+
 def string_end(data: bytes, pos: int) -> int:
     """Where the JSON string content starting at `pos` ends: the index of its closing
     quote; `len(data)` when the data ends first; the index of a last, lone backslash
@@ -73,8 +131,10 @@ def string_end(data: bytes, pos: int) -> int:
     without escapes, however long; past an escape, escaped backslashes are blanked
     out of a window (a small one, then the rest of the data), so that every
     backslash left escapes the next byte; counts say whether an unescaped quote
-    is there, and `find` past the blanked escaped quotes gives it. No per-byte
-    Python: a 200 MB string made only of escapes is read in about a second.
+    is there, and `find` past the blanked escaped quotes gives it. Past 1 MiB,
+    numpy finds the first quote after an even run of backslashes.
+    No per-byte Python: a 200 MB string made only of escapes reads in under a
+    second.
     """
     end = len(data)
     quote = data.find(b'"', pos)
@@ -89,9 +149,19 @@ def string_end(data: bytes, pos: int) -> int:
                 hi = end
                 continue
             # unless the data ends inside an escape: runs of backslashes pair up
-            run = min(end - slash, end - len(data.rstrip(b"\\")))
-            return end - 1 if run % 2 else end
+            return end - 1 if backslash_run(data, slash, end) % 2 else end
         plain = data if slash == 0 and hi == end else data[slash:hi]
+        if len(plain) >= _VECTOR_MIN:
+            if b"\\\\" in plain:
+                found, open_escape = _unescaped_quote(plain)
+            else:
+                found, open_escape = _quote_after_lone_escapes(plain), plain.endswith(b"\\")
+            if found >= 0:
+                return slash + found
+            if hi == end:
+                return end - 1 if open_escape else end
+            hi = end
+            continue
         if b"\\\\" in plain:  # a pass that a string without them does not need
             plain = plain.replace(b"\\\\", b"\0\0")  # same length
         # every backslash left escapes the next byte: unless each quote follows
@@ -189,9 +259,7 @@ class StringCap(io.RawIOBase):
         self.cuts += 1
         escape = data.rfind(b"\\", max(start, cut - 6), cut)
         if escape >= 0:  # do not cut inside \uXXXX or \n
-            run = escape
-            while run > start and data[run - 1] == 0x5C:
-                run -= 1
+            run = escape + 1 - backslash_run(data, start, escape + 1)
             cut = escape - ((escape - run) % 2)
         while cut > start and data[cut] & 0xC0 == 0x80:  # nor inside a UTF-8 character
             cut -= 1
