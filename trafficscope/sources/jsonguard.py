@@ -82,15 +82,22 @@ def backslash_run(data: bytes, lo: int, hi: int) -> int:
     return hi - lo
 
 
-def _quote_after_lone_escapes(plain: bytes) -> int:
+def _quote_after_lone_escapes(plain: bytes) -> int | None:
     """`_unescaped_quote` for data without an escaped backslash, where every
-    backslash escapes the next byte: a quote after any other byte ends the string.
-    Fewer passes than the general case."""
+    backslash escapes the next byte, so a quote after any other byte ends the
+    string; None when `plain` holds two backslashes in a row. Fewer passes than
+    the general case (`plain[0]` is a backslash, never a quote)."""
     import numpy as np
 
     a = np.frombuffer(plain, np.uint8)
-    hits = np.flatnonzero((a[1:] == 0x22) & (a[:-1] != 0x5C))
-    return int(hits[0]) + 1 if hits.size else (0 if plain[:1] == b'"' else -1)
+    head = a[:_VECTOR_BLOCK] == 0x5C  # escape-dense data usually shows pairs early
+    if (head[1:] & head[:-1]).any():
+        return None
+    backslash = a == 0x5C
+    if (backslash[1:] & backslash[:-1]).any():
+        return None
+    hits = np.flatnonzero((a[1:] == 0x22) & ~backslash[:-1])
+    return int(hits[0]) + 1 if hits.size else -1
 
 
 def _unescaped_quote(plain: bytes) -> tuple[int, bool]:
@@ -115,7 +122,7 @@ def _unescaped_quote(plain: bytes) -> tuple[int, bool]:
         gaps = np.empty(others.size, np.int64)
         gaps[0] = others[0] + run
         np.subtract(others[1:], others[:-1] + 1, out=gaps[1:])
-        hits = np.flatnonzero((a[others] == 0x22) & (gaps % 2 == 0))
+        hits = np.flatnonzero((a[others] == 0x22) & ((gaps & 1) == 0))
         if hits.size:
             return start + int(others[hits[0]]), False
         run = len(a) - 1 - int(others[-1])
@@ -152,10 +159,11 @@ def string_end(data: bytes, pos: int) -> int:
             return end - 1 if backslash_run(data, slash, end) % 2 else end
         plain = data if slash == 0 and hi == end else data[slash:hi]
         if len(plain) >= _VECTOR_MIN:
-            if b"\\\\" in plain:
+            lone = _quote_after_lone_escapes(plain)
+            if lone is None:
                 found, open_escape = _unescaped_quote(plain)
             else:
-                found, open_escape = _quote_after_lone_escapes(plain), plain.endswith(b"\\")
+                found, open_escape = lone, plain.endswith(b"\\")
             if found >= 0:
                 return slash + found
             if hi == end:
