@@ -78,12 +78,14 @@ def _pcap_fixed_link(path: str | os.PathLike[str], mm: mmap.mmap, counters: Coun
     frag_mask = 0xFF3F if swap else 0x3FFF
     rec = struct.Struct(endian + "IIII").unpack_from
     fused = struct.Struct(f"{endian}IIII{ip_at - 2}x{_FIELDS}")
-    head, need = fused.unpack_from, fused.size
+    head = fused.unpack_from
     min_frame = ip_at + _SPAN - 2
-    tcp, udp = counters.tcp, counters.udp
+    tcp_get, udp_get = counters.tcp.get, counters.udp.get
     pos, end, n, released = 24, len(mm), 0, 0
+    release_at = RELEASE_EVERY
+    fused_end = end - fused.size  # records starting up to here have all the fields
     while pos + 16 <= end:
-        if pos + need <= end:
+        if pos <= fused_end:
             sec, frac, incl, _orig, etype, vihl, total, frag, proto, key, doff, tflags = head(
                 mm, pos)
         else:
@@ -96,23 +98,23 @@ def _pcap_fixed_link(path: str | os.PathLike[str], mm: mmap.mmap, counters: Coun
             break
         pos = start + incl
         n += 1
-        if pos >= released + RELEASE_EVERY:
+        if pos >= release_at:
             released = _release(mm, released, pos)
-        if etype == ipv4 and vihl == 0x45 and incl >= min_frame and not frag & frag_mask:
+            release_at = released + RELEASE_EVERY
+        if etype == ipv4 and vihl == 0x45 and not frag & frag_mask and incl >= min_frame:
             if proto == 6:
                 if not tflags & 7:
-                    entry = tcp.get(key)
+                    entry = tcp_get(key)
                     if entry is not None:
                         if swap:
                             total = (total >> 8) | ((total & 0xFF) << 8)
                         size = total - 20 - (doff >> 4) * 4
-                        conn, stream = entry
                         if size > 0:
-                            stream.bytes += size
-                        conn.last = sec + frac * unit
+                            entry[1].bytes += size
+                        entry[0].last = sec + frac * unit
                         continue
             elif proto == 17:
-                uentry = udp.get(key)
+                uentry = udp_get(key)
                 if uentry is not None:
                     if swap:
                         total = (total >> 8) | ((total & 0xFF) << 8)
