@@ -41,7 +41,7 @@ from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
 from .counting import Counters, slow_packets
 from .http1 import Request
 from .ip import IPDecoder
-from .links import gtp_u_inner, ip_offset, pcapdroid_app
+from .links import gtp_u_inner, ip_offset, pcapdroid_app, pcapdroid_trailer_app
 from .records import open_map
 from .tcp import DEPTH
 from .tls import client_hello
@@ -111,18 +111,21 @@ class _Capture:
         (directions whose reader is done only count bytes: most packets of a capture)."""
         out = self.out
         packets = slow_packets(self.path, mm, self.counters)
-        for n, (ts, link, start, length) in enumerate(packets, 1):
+        for n, (ts, link, start, length, ip4) in enumerate(packets, 1):
             if n % _SWEEP == 0:
                 self._sweep(ts)
-            frame = mm[start : start + length]
-            self.app = pcapdroid_app(frame)
-            off = ip_offset(link, frame)
-            if off >= 0:
-                try:
-                    self._ip(ts, frame, off, 0)
-                except (IndexError, ValueError) as e:  # a damaged packet: skip it
-                    self.damaged += 1
-                    log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
+            try:
+                if ip4 >= 0:  # a plain IPv4 header, found by the record loop
+                    self._plain_ipv4(ts, mm, start, start + length, ip4)
+                else:
+                    frame = mm[start : start + length]
+                    self.app = pcapdroid_app(frame)
+                    off = ip_offset(link, frame)
+                    if off >= 0:
+                        self._ip(ts, frame, off, 0)
+            except (IndexError, ValueError) as e:  # a damaged packet: skip it
+                self.damaged += 1
+                log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
             if out:
                 yield from out
                 out.clear()
@@ -131,9 +134,20 @@ class _Capture:
 
     def _ip(self, ts: float, buf: bytes, off: int, depth: int) -> None:
         pkt = self.ip.decode(buf, off)
-        if pkt is None:
-            return
-        src, dst, proto, payload = pkt
+        if pkt is not None:
+            self._transport(ts, *pkt, depth)
+
+    def _plain_ipv4(self, ts: float, mm: mmap.mmap, start: int, end: int, ip: int) -> None:
+        """`_ip` of an unfragmented IPv4 packet without options at `ip` in the map, in the
+        frame [start, end) (the record loop checked the header), without copying the frame."""
+        self.app = pcapdroid_trailer_app(mm[end - 32 : end]) if end - start >= 46 else None
+        total = (mm[ip + 2] << 8) | mm[ip + 3]
+        stop = ip + total if total >= 20 and ip + total <= end else end
+        self._transport(ts, mm[ip + 12 : ip + 16], mm[ip + 16 : ip + 20], mm[ip + 9],
+                        mm[ip + 20 : stop], 0)
+
+    def _transport(self, ts: float, src: bytes, dst: bytes, proto: int, payload: bytes,
+                   depth: int) -> None:
         if proto == 6 and len(payload) >= 20:
             self._tcp(ts, src, dst, payload)
         elif proto == 17 and len(payload) >= 8:
