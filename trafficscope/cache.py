@@ -37,7 +37,10 @@ def directory(kind: str) -> Path | None:
             return None
         d = Path(env) / kind
     else:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        try:
+            base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory to be found
+            return None
         d = Path(base) / "trafficscope" / kind
     try:
         d.mkdir(mode=0o700, parents=True, exist_ok=True)
