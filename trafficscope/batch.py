@@ -17,12 +17,10 @@ import logging
 import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .attribution import Attributor, build_attributor
 from .errors import ReadError, TrafficscopeError
@@ -31,6 +29,9 @@ from .pipeline import BATCH, Analyzer, FlowRows, Summary, Tally, finding_from_ro
 from .profile import Profile
 from .sources import expand_inputs, iter_flows
 from .store import Store
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,9 @@ def _ordered(todo: Sequence[tuple[Path, str]], submit: Submit,
 @contextmanager
 def _local_workers(settings: Settings, session: str,
                    workers: int) -> Iterator[tuple[Submit, int]]:
+    from concurrent.futures import ProcessPoolExecutor  # only here: ~30 ms to import
+    from multiprocessing import get_context
+
     # spawn, not fork: the parent holds SQLite and Hyperscan handles.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=warm,
                              initargs=(settings, session)) as pool:

@@ -3,17 +3,64 @@
 The Public Suffix List comes with the `publicsuffixlist` package, so nothing
 is fetched at run time. Private suffixes (``appspot.com``, ``github.io``) count
 as suffixes: ``x.appspot.com`` belongs to whoever runs ``x``, not to Google.
+Parsing the list takes ~60 ms, so the parsed list is kept in the user's cache
+(`trafficscope.cache`, ~3 ms to load) and read back with an unpickler that
+builds nothing but the list object.
 """
 
 from __future__ import annotations
 
+import io
 import ipaddress
+import logging
+import pickle
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
+import publicsuffixlist
 from publicsuffixlist import PublicSuffixList
 
-_PSL = PublicSuffixList()
+from .. import cache
+
+log = logging.getLogger(__name__)
+
+
+class _ListUnpickler(pickle.Unpickler):
+    """Builds a `PublicSuffixList` (its state is strings, a frozenset, numbers) and
+    refuses any other class, so a damaged or foreign cache file cannot run code."""
+
+    def find_class(self, module: str, name: str) -> type:
+        if (module, name) == ("publicsuffixlist", "PublicSuffixList"):
+            return PublicSuffixList
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed")
+
+
+def load_suffix_list() -> PublicSuffixList:
+    """The package's Public Suffix List, parsed, from the cache when it holds it."""
+    d = cache.directory("psl")
+    if d is None:
+        return PublicSuffixList()
+    try:
+        key = cache.source_key(publicsuffixlist.__version__, pickle.HIGHEST_PROTOCOL,
+                               files=(Path(publicsuffixlist.PSLFILE),))
+    except OSError:
+        return PublicSuffixList()
+    path = d / f"{key}.pickle"
+    try:
+        psl = _ListUnpickler(io.BytesIO(path.read_bytes())).load()
+        if isinstance(psl, PublicSuffixList):
+            return psl
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # any bad file: parse again and rewrite it
+        log.debug("suffix list cache unreadable (%s): parsing the list", type(exc).__name__)
+    psl = PublicSuffixList()
+    cache.write(path, pickle.dumps(psl, protocol=pickle.HIGHEST_PROTOCOL), keep=2)
+    return psl
+
+
+_PSL = load_suffix_list()
 
 
 def _is_ip(host: str) -> bool:

@@ -169,18 +169,35 @@ _GATE_MATCH = _GATE.match
 _PLAIN: set[str] = set()
 _PLAIN_MAX = 8192
 _PLAIN_LEN = 512
+#: The same for values a decoder did recognise (a device id sent as base64 in a
+#: header of every request): the answer is remembered when it is whole (not cut)
+#: and nothing was decompressed to reach it, so the budget played no part; it is
+#: reused when the flow's budget is as large again. Decoded nodes are only read.
+_DECODED: dict[str, Decoded] = {}
 
 
 def _decode_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
     cached = limits is DEFAULT_LIMITS
     if not _GATE_MATCH(text) or (cached and text in _PLAIN):
         return None
+    full = budget.left >= limits.max_value_decoded
+    if cached and full:
+        known = _DECODED.get(text)
+        if known is not None and not budget.expired():
+            return known
     if budget.expired():
         return Decoded((), None, True)  # the flow's time is spent: kept as sent, marked
+    left = budget.left
     for name, _, decoder in VALUE_DECODERS:
         inner = decoder(text, limits, budget)
         if inner is not None:
-            return inner if isinstance(inner, Decoded) else Decoded((name,), inner)
+            found = inner if isinstance(inner, Decoded) else Decoded((name,), inner)
+            if (cached and full and budget.left == left and len(text) <= _PLAIN_LEN
+                    and not found.truncated and found.node is not None):
+                if len(_DECODED) >= _PLAIN_MAX:
+                    _DECODED.clear()
+                _DECODED[text] = found
+            return found
     if cached and len(text) <= _PLAIN_LEN and budget.left >= limits.max_value_decoded:
         if len(_PLAIN) >= _PLAIN_MAX:
             _PLAIN.clear()

@@ -10,6 +10,7 @@ client is).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 from .http1 import Request, RequestParser, looks_like_request
@@ -29,6 +30,11 @@ SERVER_PORTS = frozenset({
 HTTP_PORTS = frozenset({80, 8000, 8008, 8080, 8888})
 
 Endpoint = tuple[bytes, int]
+
+
+def ip_text(raw: bytes) -> str:
+    """An IPv4 or IPv6 address as on the wire, as text."""
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
 
 
 def server_side(a: Endpoint, b: Endpoint) -> bool:

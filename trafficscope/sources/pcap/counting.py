@@ -8,7 +8,10 @@ later packets only add to the byte counts and the last-seen time: most
 packets, and most bytes, of a real capture.
 
 `slow_packets` yields the packets that need the reader, as
-`(ts, link type, offset, length)`, and settles the count-only ones itself.
+`(ts, link type, offset, length, IPv4 offset)`, and settles the count-only
+ones itself. The IPv4 offset is where an unfragmented IPv4 header without
+options starts in the map, when the loop has seen one at the link's fixed
+place (the reader then skips the link and IP layers), else -1.
 A classic pcap with Ethernet or Linux cooked (SLL) framing takes the fast
 shape: the record header and the link/IPv4/TCP-or-UDP header fields are read
 with one `struct` unpack, and a count-only packet costs a dictionary lookup
@@ -29,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from trafficscope.errors import ReadError
 
-from .records import _PCAP_MAGIC, MAX_FRAME, RELEASE_EVERY, Offsets, _release, iter_offsets
+from .records import _PCAP_MAGIC, MAX_FRAME, RELEASE_EVERY, _release, iter_offsets
 
 if TYPE_CHECKING:
     from .conns import TcpConn, UdpFlow
@@ -44,6 +47,8 @@ FIXED_LINKS = {1: 14, 113: 16}
 _FIELDS = "HBxH2xHxB2x12s8xBB"
 #: Header bytes the fields span after the EtherType's offset (IPv4 20 + TCP 14 + 2).
 _SPAN = 36
+#: A packet for the reader: (ts, link type, offset, length, offset of a plain IPv4 header or -1).
+Slow = tuple[float, int, int, int, int]
 
 
 @dataclass
@@ -56,7 +61,7 @@ class Counters:
 
 
 def slow_packets(path: str | os.PathLike[str], mm: mmap.mmap,
-                 counters: Counters) -> Iterator[Offsets]:
+                 counters: Counters) -> Iterator[Slow]:
     """The packets of the capture in `mm` that the reader must see; the count-only ones
     are added to their flows on the way. `ReadError` after the last good record."""
     if mm[:4] in _PCAP_MAGIC and len(mm) >= 24:
@@ -68,7 +73,7 @@ def slow_packets(path: str | os.PathLike[str], mm: mmap.mmap,
 
 
 def _pcap_fixed_link(path: str | os.PathLike[str], mm: mmap.mmap, counters: Counters,
-                     link: int) -> Iterator[Offsets]:
+                     link: int) -> Iterator[Slow]:
     """A classic pcap file of one fixed link layer: record header and packet headers in
     one unpack. Same records and errors as `records.iter_offsets`."""
     endian, unit = _PCAP_MAGIC[mm[:4]]
@@ -78,12 +83,14 @@ def _pcap_fixed_link(path: str | os.PathLike[str], mm: mmap.mmap, counters: Coun
     frag_mask = 0xFF3F if swap else 0x3FFF
     rec = struct.Struct(endian + "IIII").unpack_from
     fused = struct.Struct(f"{endian}IIII{ip_at - 2}x{_FIELDS}")
-    head, need = fused.unpack_from, fused.size
+    head = fused.unpack_from
     min_frame = ip_at + _SPAN - 2
-    tcp, udp = counters.tcp, counters.udp
+    tcp_get, udp_get = counters.tcp.get, counters.udp.get
     pos, end, n, released = 24, len(mm), 0, 0
+    release_at = RELEASE_EVERY
+    fused_end = end - fused.size  # records starting up to here have all the fields
     while pos + 16 <= end:
-        if pos + need <= end:
+        if pos <= fused_end:
             sec, frac, incl, _orig, etype, vihl, total, frag, proto, key, doff, tflags = head(
                 mm, pos)
         else:
@@ -96,29 +103,31 @@ def _pcap_fixed_link(path: str | os.PathLike[str], mm: mmap.mmap, counters: Coun
             break
         pos = start + incl
         n += 1
-        if pos >= released + RELEASE_EVERY:
+        if pos >= release_at:
             released = _release(mm, released, pos)
-        if etype == ipv4 and vihl == 0x45 and incl >= min_frame and not frag & frag_mask:
-            if proto == 6:
-                if not tflags & 7:
-                    entry = tcp.get(key)
-                    if entry is not None:
-                        if swap:
-                            total = (total >> 8) | ((total & 0xFF) << 8)
-                        size = total - 20 - (doff >> 4) * 4
-                        conn, stream = entry
-                        if size > 0:
-                            stream.bytes += size
-                        conn.last = sec + frac * unit
-                        continue
-            elif proto == 17:
-                uentry = udp.get(key)
-                if uentry is not None:
+            release_at = released + RELEASE_EVERY
+        if etype != ipv4 or vihl != 0x45 or frag & frag_mask or incl < min_frame:
+            yield sec + frac * unit, link, start, incl, -1
+            continue
+        if proto == 6:
+            if not tflags & 7:
+                entry = tcp_get(key)
+                if entry is not None:
                     if swap:
                         total = (total >> 8) | ((total & 0xFF) << 8)
-                    _count_udp(uentry, total - 28, sec + frac * unit)
+                    size = total - 20 - (doff >> 4) * 4
+                    if size > 0:
+                        entry[1].bytes += size
+                    entry[0].last = sec + frac * unit
                     continue
-        yield sec + frac * unit, link, start, incl
+        elif proto == 17:
+            uentry = udp_get(key)
+            if uentry is not None:
+                if swap:
+                    total = (total >> 8) | ((total & 0xFF) << 8)
+                _count_udp(uentry, total - 28, sec + frac * unit)
+                continue
+        yield sec + frac * unit, link, start, incl, start + ip_at
     if pos != end:
         raise ReadError(path, f"truncated after record {n} (offset {pos} of {end})")
 
@@ -138,7 +147,7 @@ _ETHERNET = struct.Struct("!12x" + _FIELDS).unpack_from
 
 
 def _any_file(path: str | os.PathLike[str], mm: mmap.mmap,
-              counters: Counters) -> Iterator[Offsets]:
+              counters: Counters) -> Iterator[Slow]:
     """pcapng, and pcap of other link types: records one by one, Ethernet tested in place."""
     tcp, udp = counters.tcp, counters.udp
     for ts, link, start, length in iter_offsets(path, mm):
@@ -159,4 +168,6 @@ def _any_file(path: str | os.PathLike[str], mm: mmap.mmap,
                     if uentry is not None:
                         _count_udp(uentry, total - 28, ts)
                         continue
-        yield ts, link, start, length
+                yield ts, link, start, length, start + 14
+                continue
+        yield ts, link, start, length, -1

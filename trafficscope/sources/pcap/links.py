@@ -119,9 +119,14 @@ def pcapdroid_app(frame: bytes) -> str | None:
 
     The trailer ends the frame: magic 0x01072021, uid (4), app name (20, NUL-padded), FCS (4).
     """
-    if len(frame) < 46 or frame[-32:-28] != _PCAPDROID_MAGIC:
+    return pcapdroid_trailer_app(frame[-32:]) if len(frame) >= 46 else None
+
+
+def pcapdroid_trailer_app(tail: bytes) -> str | None:
+    """`pcapdroid_app` of a frame of at least 46 bytes, given its last 32 bytes."""
+    if tail[:4] != _PCAPDROID_MAGIC:
         return None
-    return frame[-24:-4].split(b"\0", 1)[0].decode("utf-8", "replace") or None
+    return tail[8:28].split(b"\0", 1)[0].decode("utf-8", "replace") or None
 
 
 def ip_offset(linktype: int, frame: bytes) -> int:

@@ -10,11 +10,11 @@ Emitted flows:
 | `tls`   | TLS connection ends (`tls-no-keys`)    | SNI, else DNS name, else IP |
 | `quic`  | end of capture / idle (`quic-no-keys`) | SNI of the Initial        |
 | `dns`   | each query (UDP or TCP)                | the name asked            |
-| `dhcp`  | each client message                    | `dhcp` (see `_dhcp`)      |
+| `dhcp`  | each client message                    | `dhcp` (see `udp.dhcp_message`) |
 | `tcp`, `udp` | flow ends; first client bytes kept | DNS name, else IP        |
 
 Memory is bounded and does not grow with the file: per stream `tcp.DEPTH`
-bytes out of order, `MAX_TCP`/`MAX_UDP` flows tracked (the least recently seen
+bytes out of order, `MAX_TCP`/`udp.MAX_UDP` flows tracked (the least recently seen
 is closed and emitted first), flows idle for `IDLE` seconds of capture time
 are closed, `MAX_NAMES` DNS answers remembered, and `MAX_HELD` bytes held by
 all open flows together (out-of-order segments, retransmission tails, HTTP
@@ -36,20 +36,18 @@ from pathlib import Path
 from trafficscope.errors import ReadError
 from trafficscope.model import Flow, Message
 
-from . import dhcp, dns, quic
-from .conns import SNIPPET, Endpoint, TcpConn, UdpFlow, server_side
+from . import dns, udp
+from .conns import Endpoint, TcpConn, UdpFlow, ip_text, server_side
 from .counting import Counters, slow_packets
 from .http1 import Request
 from .ip import IPDecoder
-from .links import gtp_u_inner, ip_offset, pcapdroid_app
+from .links import gtp_u_inner, ip_offset, pcapdroid_app, pcapdroid_trailer_app
 from .records import open_map
 from .tcp import DEPTH
-from .tls import client_hello
 
 log = logging.getLogger(__name__)
 
 MAX_TCP = 20_000
-MAX_UDP = 20_000
 MAX_NAMES = 100_000
 IDLE = 600.0
 #: Bytes all open flows may hold together (see the module doc); exceeded at most by the
@@ -57,10 +55,6 @@ IDLE = 600.0
 MAX_HELD = 64 * 1024 * 1024
 _SWEEP = 8192  # packets between idle sweeps
 _GTP_PORT = 2152
-
-
-def _ip_text(raw: bytes) -> str:
-    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
 
 
 def read_pcap(path: str | os.PathLike[str]) -> Iterator[Flow]:
@@ -100,7 +94,7 @@ class _Capture:
         for conn in list(self.tcp.values()):
             self._close_tcp(conn)
         for flow in list(self.udp.values()):
-            self._close_udp(flow)
+            udp.close(self, flow)
         yield from self.out
         self.out.clear()
         if error is not None:
@@ -111,18 +105,21 @@ class _Capture:
         (directions whose reader is done only count bytes: most packets of a capture)."""
         out = self.out
         packets = slow_packets(self.path, mm, self.counters)
-        for n, (ts, link, start, length) in enumerate(packets, 1):
+        for n, (ts, link, start, length, ip4) in enumerate(packets, 1):
             if n % _SWEEP == 0:
                 self._sweep(ts)
-            frame = mm[start : start + length]
-            self.app = pcapdroid_app(frame)
-            off = ip_offset(link, frame)
-            if off >= 0:
-                try:
-                    self._ip(ts, frame, off, 0)
-                except (IndexError, ValueError) as e:  # a damaged packet: skip it
-                    self.damaged += 1
-                    log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
+            try:
+                if ip4 >= 0:  # a plain IPv4 header, found by the record loop
+                    self._plain_ipv4(ts, mm, start, start + length, ip4)
+                else:
+                    frame = mm[start : start + length]
+                    self.app = pcapdroid_app(frame)
+                    off = ip_offset(link, frame)
+                    if off >= 0:
+                        self._ip(ts, frame, off, 0)
+            except (IndexError, ValueError) as e:  # a damaged packet: skip it
+                self.damaged += 1
+                log.debug("%s: damaged packet: %s", self.name, type(e).__name__)
             if out:
                 yield from out
                 out.clear()
@@ -131,9 +128,20 @@ class _Capture:
 
     def _ip(self, ts: float, buf: bytes, off: int, depth: int) -> None:
         pkt = self.ip.decode(buf, off)
-        if pkt is None:
-            return
-        src, dst, proto, payload = pkt
+        if pkt is not None:
+            self._transport(ts, *pkt, depth)
+
+    def _plain_ipv4(self, ts: float, mm: mmap.mmap, start: int, end: int, ip: int) -> None:
+        """`_ip` of an unfragmented IPv4 packet without options at `ip` in the map, in the
+        frame [start, end) (the record loop checked the header), without copying the frame."""
+        self.app = pcapdroid_trailer_app(mm[end - 32 : end]) if end - start >= 46 else None
+        total = (mm[ip + 2] << 8) | mm[ip + 3]
+        stop = ip + total if total >= 20 and ip + total <= end else end
+        self._transport(ts, mm[ip + 12 : ip + 16], mm[ip + 16 : ip + 20], mm[ip + 9],
+                        mm[ip + 20 : stop], 0)
+
+    def _transport(self, ts: float, src: bytes, dst: bytes, proto: int, payload: bytes,
+                   depth: int) -> None:
         if proto == 6 and len(payload) >= 20:
             self._tcp(ts, src, dst, payload)
         elif proto == 17 and len(payload) >= 8:
@@ -144,7 +152,7 @@ class _Capture:
                 if inner >= 0:
                     self._ip(ts, data, inner, depth + 1)
                     return
-            self._udp(ts, (src, sport), (dst, dport), data)
+            udp.packet(self, ts, (src, sport), (dst, dport), data)
 
     # --- TCP ---------------------------------------------------------------------------
 
@@ -196,7 +204,7 @@ class _Capture:
     def _request(self, conn: TcpConn, req: Request) -> None:
         conn.requests += 1
         host_header = next((v for k, v in req.headers if k.lower() == "host"), None)
-        ip, port = _ip_text(conn.server[0]), conn.server[1]
+        ip, port = ip_text(conn.server[0]), conn.server[1]
         authority = host_header or (ip if port == 80 else f"{ip}:{port}")
         url = req.target if "://" in req.target else (
             f"http://{authority}{req.target}" if req.target.startswith("/") else req.target)
@@ -209,7 +217,7 @@ class _Capture:
             host=name or self.names.get(conn.server[0]) or ip,
             method=req.method, url=url, http_version=req.version, request_headers=req.headers,
             request_body=req.body, server_ip=ip, server_port=port,
-            client_ip=_ip_text(conn.client[0]), app=conn.app, bytes_out=req.size,
+            client_ip=ip_text(conn.client[0]), app=conn.app, bytes_out=req.size,
             ts_end=req.ts_end,
             notes=req.notes + conn.notes()))
 
@@ -241,8 +249,8 @@ class _Capture:
             flow_id=self._next_id(), input_file=self.file,
             ts=conn.ts, source="pcap", kind=conn.kind if conn.kind != "http" else "tcp",
             host=host, request_headers=headers, messages=messages,
-            server_ip=_ip_text(conn.server[0]), server_port=conn.server[1],
-            client_ip=_ip_text(conn.client[0]), app=conn.app, bytes_out=conn.bytes_out,
+            server_ip=ip_text(conn.server[0]), server_port=conn.server[1],
+            client_ip=ip_text(conn.client[0]), app=conn.app, bytes_out=conn.bytes_out,
             bytes_in=conn.bytes_in, ts_end=conn.last, notes=notes))
 
     def _dns_tcp(self, conn: TcpConn, data: bytes) -> None:
@@ -254,116 +262,14 @@ class _Capture:
                 self._dns_query(conn.ts, msg, conn.client, conn.server, n)
             pos += 2 + n
 
-    # --- UDP ---------------------------------------------------------------------------
-
-    def _udp(self, ts: float, a: Endpoint, b: Endpoint, data: bytes) -> None:
-        ports = (a[1], b[1])
-        if 53 in ports or 5353 in ports:
-            msg = dns.parse(data)
-            if msg is not None:
-                if msg.is_response:
-                    for name, addr in msg.addresses:
-                        self._remember(addr, name)
-                else:
-                    self._dns_query(ts, msg, a, b, len(data))
-                return
-        if ports in ((68, 67), (67, 68)):
-            fields = dhcp.parse(data)
-            if fields is not None:
-                self._dhcp(ts, a, b, fields, len(data))
-                return
-        flow = self.udp.get((a, b)) or self.udp.get((b, a))
-        if flow is None:
-            client, server = (b, a) if server_side(b, a) else (a, b)
-            flow = self.udp[(client, server)] = UdpFlow(client, server, ts)
-            flow.app = self.app
-            if len(self.udp) > MAX_UDP:
-                self._close_udp(next(iter(self.udp.values())))
-        flow.last = ts
-        flow.packets += 1
-        if a != flow.client:
-            flow.bytes_in += len(data)
-            self._count_only(flow, a, b, False)
-            return
-        flow.bytes_out += len(data)
-        if flow.sni is None and flow.packets <= 16 and (flow.quic_keys or quic.initial_dcid(data)):
-            self._quic(flow, data)
-        elif flow.kind == "udp" and len(flow.snippet) < SNIPPET:
-            flow.snippet += data[: SNIPPET - len(flow.snippet)]
-        if flow.sni is not None or flow.packets > 16 or len(flow.snippet) >= SNIPPET:
-            self._count_only(flow, a, b, True)
-        self._account(flow)
-
-    def _count_only(self, flow: UdpFlow, a: Endpoint, b: Endpoint, outgoing: bool) -> None:
-        """From now on the loop only counts this direction's bytes."""
-        if len(a[0]) == 4:
-            key = a[0] + b[0] + a[1].to_bytes(2, "big") + b[1].to_bytes(2, "big")
-            self.counters.udp[key] = (flow, outgoing)
-            flow.fast_keys.append(key)
-
-    def _quic(self, flow: UdpFlow, data: bytes) -> None:
-        if flow.quic_keys is None:
-            dcid = quic.initial_dcid(data)
-            if dcid is None:
-                return
-            flow.quic_keys = quic.InitialKeys(dcid)
-        assert isinstance(flow.quic_keys, quic.InitialKeys)
-        frames = quic.crypto_frames(flow.quic_keys, data)
-        if not frames:
-            return
-        flow.kind = "quic"
-        for off, piece in frames:
-            if off < 65536:
-                flow.crypto.setdefault(off, piece)
-        hello = client_hello(quic.join_crypto(flow.crypto))
-        if hello is not None:
-            flow.sni = hello.sni or ""
-            flow.crypto = {}
-
-    def _close_udp(self, flow: UdpFlow) -> None:
-        if self.udp.pop((flow.client, flow.server), None) is None:
-            return
-        for key in flow.fast_keys:
-            self.counters.udp.pop(key, None)
-        self.held -= flow.held
-        flow.held = 0
-        headers: tuple[tuple[str, str], ...] = ()
-        host = self._name_of(flow.server[0])
-        notes: tuple[str, ...] = ("memory-cap",) if flow.capped else ()
-        if flow.kind == "quic":
-            notes += ("quic-no-keys",)
-            if flow.sni:
-                host, headers = flow.sni, (("sni", flow.sni),)
-        messages = (Message(True, bytes(flow.snippet), flow.ts, False),) if flow.snippet else ()
-        self._emit(Flow(
-            flow_id=self._next_id(), input_file=self.file,
-            ts=flow.ts, source="pcap", kind=flow.kind, host=host,
-            request_headers=headers, messages=messages, server_ip=_ip_text(flow.server[0]),
-            server_port=flow.server[1], client_ip=_ip_text(flow.client[0]), app=flow.app,
-            bytes_out=flow.bytes_out, bytes_in=flow.bytes_in, ts_end=flow.last, notes=notes))
-
     def _dns_query(self, ts: float, msg: dns.DnsMessage, a: Endpoint, b: Endpoint,
                    size: int) -> None:
         self._emit(Flow(
             flow_id=self._next_id(), input_file=self.file,
             ts=ts, source="pcap", kind="dns", host=msg.questions[0],
             request_headers=tuple(("qname", q) for q in msg.questions),
-            server_ip=_ip_text(b[0]), server_port=b[1], client_ip=_ip_text(a[0]),
+            server_ip=ip_text(b[0]), server_port=b[1], client_ip=ip_text(a[0]),
             app=self.app, bytes_out=size, ts_end=ts))
-
-    def _dhcp(self, ts: float, a: Endpoint, b: Endpoint, fields: tuple[tuple[str, str], ...],
-              size: int) -> None:
-        """A DHCP client message. Its recipient is the local network's DHCP service, whatever
-        address it went to: the host is `dhcp` (one recipient for all of them), `server_ip`
-        the address on the wire (the server when unicast, else the broadcast address), and
-        a broadcast is noted `broadcast`: every device on the link saw the names in it."""
-        dst = _ip_text(b[0])
-        broadcast = len(b[0]) == 4 and b[0][0] >= 224  # limited broadcast, multicast
-        self._emit(Flow(
-            flow_id=self._next_id(), input_file=self.file,
-            ts=ts, source="pcap", kind="dhcp", host="dhcp", request_headers=fields,
-            server_ip=dst, server_port=b[1], client_ip=_ip_text(a[0]), app=self.app,
-            bytes_out=size, ts_end=ts, notes=("broadcast",) if broadcast else ()))
 
     # --- shared ------------------------------------------------------------------------
 
@@ -378,7 +284,7 @@ class _Capture:
             self.names.popitem(last=False)
 
     def _name_of(self, raw: bytes) -> str:
-        return self.names.get(raw) or _ip_text(raw)
+        return self.names.get(raw) or ip_text(raw)
 
     def _next_id(self) -> str:
         self.count += 1
@@ -409,7 +315,7 @@ class _Capture:
             else:
                 flow = next(iter(self.udp.values()))
                 flow.capped = True
-                self._close_udp(flow)
+                udp.close(self, flow)
             self.capped += 1
         log.debug("%s: %d flows closed at the memory cap", self.name, self.capped)
 
@@ -417,4 +323,4 @@ class _Capture:
         for conn in [c for c in self.tcp.values() if now - c.last > IDLE]:
             self._close_tcp(conn)
         for flow in [f for f in self.udp.values() if now - f.last > IDLE]:
-            self._close_udp(flow)
+            udp.close(self, flow)
