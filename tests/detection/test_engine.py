@@ -23,7 +23,8 @@ PATTERNS = [
     EnginePattern(literal_regex("a.b*c(d)"), False),
     EnginePattern(r"1[3-9][0-9]{9}", False, DIGITS, DIGITS, r"(?<![0-9]\.)", r"(?!\.[0-9])"),
 ] + [EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after, p.guard_before,
-                   p.guard_after) for d in DETECTORS for p in d.PATTERNS]
+                   p.guard_after, p.anchor, p.anchor_reach, p.prefilter)
+      for d in DETECTORS for p in d.PATTERNS]
 
 SAMPLES = [
     "",
@@ -167,3 +168,73 @@ def test_a_large_field_is_scanned_without_copies() -> None:
     email = next(i for i, p in enumerate(PATTERNS) if "@" in p.regex)
     assert {(ti, s) for ti, pid, s, _ in hits if pid == email} == {(0, 0), (1, size - 39)}
     assert peak < 1.25 * size, f"peak {peak / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB field"
+
+
+# Windows: with Hyperscan, `re` searches only near the reported match ends. These
+# tokens make matches touch, overlap, nest and sit next to almost-matches (digit runs
+# one longer or shorter, dots after digits, several `@`), so that a window cut in the
+# wrong place would lose or invent a span.
+WINDOW_TOKENS = [*"0123456789abcXYZ:-.@+ _,李", "89860012345678901234", "8986001234567890123",
+                 "460001234567890", "4600012345678901", "+86 138-1234-5678", "0086 13812345678",
+                 "a.b-c@d.e-f.cn", "x@y.co.uk.", "@@", "02-1A-11-F0-C3-7E", "02:1a:11:f0:c3:7e:",
+                 "110101199003077777", "11010119900307777X", "490154203237518",
+                 "+1 (650) 253-0000", "jane@example.org", "q" * 70]
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WINDOW_TOKENS), max_size=30).map("".join),
+                max_size=4))
+def test_windows_give_the_spans_of_a_whole_search(texts: list[str]) -> None:
+    e = Engine(PATTERNS, "hyperscan")
+    got = e.scan_many(texts)
+    assert got == Engine(PATTERNS, "re").scan_many(texts)
+    for _, hits in e.hits(texts):  # and the ends are used, not dropped
+        assert all(isinstance(ends, list) and ends for ends in hits.values())
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_a_window_is_searched_not_the_whole_text() -> None:
+    imei = next(i for i, p in enumerate(PATTERNS) if p.regex == "[0-9]{15}")
+    text = "x" * 5000 + " 490154203237518 " + "y" * 5000 + " 352099001761481"
+    e = Engine(PATTERNS, "hyperscan")
+    ((_, hits),) = e.hits([text])
+    ends = hits[imei]
+    # Hyperscan's ends: past the space after the first (the edge), the text's end for
+    # the second
+    assert ends == [5017, 10033]
+    windows = engine_mod._windows(PATTERNS[imei], 15, text, ends)
+    assert windows == [(5001, 5017), (10017, 10033)]  # 16 characters before each end
+    assert e.spans(imei, text, ends) == [(5001, 5016), (10018, 10033)] == e.spans(imei, text)
+
+
+def test_reach_of_patterns() -> None:
+    def reach(p: EnginePattern) -> tuple[int | None, int] | None:
+        return engine_mod._reach(p, re.compile(p.python_regex, re.ASCII))
+
+    assert reach(PATTERNS[0]) == (15, 1)  # the edge is a one-character lookahead
+    assert reach(PATTERNS[5]) == (11, 2)  # (?!\.[0-9]) reads two
+    email = next(p for p in PATTERNS if "@" in p.regex)
+    assert email.anchor == "@" and reach(email) == (None, 2)  # unbounded, anchored
+    assert reach(EnginePattern("a+")) is None  # unbounded: whole texts
+    assert reach(EnginePattern("ab", guard_after=r"(?!x*y)")) is None
+    assert reach(EnginePattern("ab", guard_after=r"(?!x{40})")) is None  # past LOOK
+    assert reach(EnginePattern(r"ab\b")) == (2, 1)
+    assert reach(EnginePattern("ab$")) is None  # a window's end would satisfy `$`
+    assert reach(EnginePattern("(?:ab(?=c)|d)+x")) is None
+    assert reach(EnginePattern("(?:ab(?=cd)|d){1,3}x")) == (7, 2)
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_byte_ends_become_character_ends_in_non_ascii_texts() -> None:
+    e = Engine(PATTERNS, "hyperscan")
+    imei = next(i for i, p in enumerate(PATTERNS) if p.regex == "[0-9]{15}")
+    # 李雷 is 2 characters, 6 bytes; the first IMEI ends at byte 22 (+1: the NUL edge)
+    texts = ["李雷 490154203237518", "490154203237518", "é490154203237518é 李 490154203237518"]
+    hits = dict(e.hits(texts))
+    assert hits[0][imei] == [19] and hits[1][imei] == [16]
+    # an edge byte inside a character (the first byte of é) counts that character
+    assert hits[2][imei] == [17, 35]
+    assert e.scan_many(texts) == Engine(PATTERNS, "re").scan_many(texts)
+    assert engine_mod._characters("a李b".encode(), 0, 5) == 3  # a, 李, b
+    assert engine_mod._characters("a李b".encode(), 1, 2) == 1  # the lead byte of 李

@@ -4,30 +4,46 @@ An `EnginePattern` is an ASCII regular expression that both engines read the
 same way (no lookaround, no backreferences, explicit ASCII classes), plus
 guards on the characters around a match. Hyperscan has no lookaround, so it
 serves as a prefilter: it says which patterns may occur in which field, and
-Python's `re` then finds the exact spans (guards included) for those pairs
-only. The fallback backend (no `hyperscan` wheel) asks one combined `re`
+where their matches end, and Python's `re` then finds the exact spans (guards
+included) for those pairs only, searching only near those ends (`spans`).
+The fallback backend (no `hyperscan` wheel) asks one combined `re`
 whether anything occurs at all and, when it does, runs the same per-pattern
 `finditer`. Both backends therefore return identical spans; Hyperscan makes
 the "nothing here" case, the common one, cheap.
 
-`candidates(texts)` scans each text of `ALONE_CHARS` or more alone with a
+`hits(texts)` scans each text of `ALONE_CHARS` or more alone with a
 single-match database (each pattern reports at most once, and no joined copy
 of a large field is made, so memory stays a small multiple of the largest
 field). The other texts of a flow go through one Hyperscan call: UTF-8
 joined by NUL (which no pattern matches), match end offsets mapped back to
-the texts. When they report more than `MAX_EVENTS` matches (identifier-dense
-text: one Python callback per match), the scan stops and each text is
+the texts. When they report more than `MAX_EVENTS` matches, or one per
+`BYTES_PER_EVENT` bytes (identifier-dense text: one Python callback per
+match), the scan stops and each text is
 scanned alone with the single-match database instead. Compiled databases
 are cached on disk (`hscache`). Literal text (profile values) goes through
 `literal_regex`. As patterns are ASCII or literal, a match in a text is a
 match in its bytes, so the prefilter never hides a match from `re`.
+
+Windows. Every match `re` finds (start s, end e) is also a Hyperscan match
+of the looser expression, reported at end e or e + 1 (the edge character).
+So for a reported end E, a match ends at or before E and starts in
+`[E - 1 - width, E]` (width: the pattern's longest match; for a pattern
+with an `anchor`, from `anchor_reach` before the last anchor character).
+`spans` merges these start ranges into disjoint windows and runs `re` over
+each window only, ending the search `LOOK` characters past the window's last
+end so that lookaheads see the real text; a match is kept when it starts in
+the window and ends by its last end. As no match starts between windows,
+`finditer` over a window is in step with `finditer` over the whole text, and
+both give the same spans (the tests compare them with the `re` backend). Texts
+that are not ASCII (byte ends are not character ends), texts scanned alone or
+after too many events (no ends), and unbounded patterns without an anchor are
+searched whole.
 
 An `Engine` keeps scratch space: use one per thread.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
 import re
@@ -35,6 +51,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from re import _constants as _const  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from . import hscache
@@ -49,12 +67,18 @@ except ImportError:  # pragma: no cover - depends on the platform
 
 BACKENDS = ("hyperscan", "re")
 #: Match events per flow scan before switching to per-field single-match scans
-#: (each event is a Python call; past this the text is identifier-dense).
+#: (each event is a Python call; past this the text is identifier-dense): at
+#: least MAX_EVENTS, or one per BYTES_PER_EVENT bytes of the joined texts.
+#: Events are cheap next to what they save: their ends let `re` search small
+#: windows instead of whole texts.
 MAX_EVENTS = 512
+BYTES_PER_EVENT = 16
 #: Texts this long (characters) are scanned on their own, single-match, never
 #: joined: no copy of a large field is made, and its events stay bounded.
 ALONE_CHARS = 64 * 1024
 _SEP = b"\x00"
+#: Characters a lookahead may read past a match's end (checked per pattern).
+LOOK = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +98,15 @@ class EnginePattern:
     edge_after: str = ""
     guard_before: str = ""  # e.g. r"(?<![0-9]\.)"
     guard_after: str = ""
+    #: A character every match holds, none after it and at most `anchor_reach`
+    #: characters after the match's start (`@` in an email): bounds where an
+    #: unbounded pattern's match can start, given where it ends.
+    anchor: str = ""
+    anchor_reach: int = 0
+    #: A Hyperscan expression to use instead of the pattern's own (with edges): it
+    #: must match wherever the pattern does, ending at the same place or one
+    #: character later, and may be shared (one entry serves several patterns).
+    prefilter: str = ""
 
     @property
     def python_regex(self) -> str:
@@ -84,6 +117,8 @@ class EnginePattern:
 
     @property
     def hyperscan_regex(self) -> str:
+        if self.prefilter:
+            return self.prefilter
         before = f"(?:^|[^{self.edge_before}])" if self.edge_before else ""
         after = f"(?:[^{self.edge_after}]|$)" if self.edge_after else ""
         return f"{before}(?:{self.regex}){after}"
@@ -114,9 +149,16 @@ def available_backends() -> tuple[str, ...]:
     return BACKENDS if _hs is not None else ("re",)
 
 
-def _on_event(pid: int, _start: int, end: int, _flags: int, events: list[tuple[int, int]]) -> bool:
+#: Per text: pattern index -> Hyperscan match ends (character offsets), or ()
+#: when they are not known (the text is then searched whole).
+Hits = dict[int, list[int] | tuple[()]]
+
+
+def _on_event(pid: int, _start: int, end: int, _flags: int,
+              context: tuple[list[tuple[int, int]], int]) -> bool:
+    events, limit = context
     events.append((pid, end))
-    return len(events) > MAX_EVENTS  # True stops the scan
+    return len(events) > limit  # True stops the scan
 
 
 def _on_single(pid: int, _start: int, _end: int, _flags: int, ids: set[int]) -> None:
@@ -128,7 +170,8 @@ class Engine:
 
     `scan(text)` returns `(pattern index, start, end)`; `scan_many(texts)`
     returns `(text index, pattern index, start, end)`; both sorted, with
-    character offsets.
+    character offsets. `hits(texts)` is the prefilter with match ends, and
+    `spans(pid, text, ends)` the exact spans of one pattern near those ends.
     """
 
     def __init__(self, patterns: Sequence[EnginePattern], backend: str = "auto") -> None:
@@ -139,6 +182,7 @@ class Engine:
         self.backend = backend
         self.patterns = tuple(patterns)
         self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
+        self._reach = [_reach(p, rx) for p, rx in zip(self.patterns, self._compiled, strict=True)]
         # Hyperscan entries, (expression, caseless) -> the patterns that share it.
         self._entries, self._members = _entries(self.patterns)
         self._multi: Any = None
@@ -154,66 +198,213 @@ class Engine:
         log.debug("engine: %d patterns, %d entries on %s", len(self.patterns),
                   len(self._entries), backend)
 
-    def _alone(self, text: str) -> set[int]:
+    def _alone(self, text: str) -> Hits:
         """Patterns that may match `text`, from a single-match scan of it alone."""
         ids: set[int] = set()
         self._single.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=_on_single,
                           context=ids)
         members = self._members
-        return {pid for k in ids for pid in members[k]}
+        return {pid: () for k in ids for pid in members[k]}
 
-    def _joined(self, texts: Sequence[str], which: list[int]) -> dict[int, set[int]]:
-        """Patterns per text for the short texts `which`, from one scan of them joined."""
-        datas = [texts[i].encode("utf-8", "surrogatepass") for i in which]
-        starts = [0, *accumulate(len(d) + 1 for d in datas)][:-1]
+    def _joined(self, texts: Sequence[str], which: Sequence[int]) -> dict[int, Hits]:
+        """Hits per text for the short texts `which`, from one scan of them joined."""
+        sub = [texts[i] for i in which] if len(which) != len(texts) else texts
+        joined = "\x00".join(sub)
+        datas: list[bytes] | None = None
+        if joined.isascii():  # the common case: one join, one encode, bytes = characters
+            data = joined.encode("ascii")
+        else:
+            datas = [t.encode("utf-8", "surrogatepass") for t in sub]
+            data = _SEP.join(datas)
         events: list[tuple[int, int]] = []
-        with contextlib.suppress(_hs.ScanTerminated):
-            self._multi.scan(_SEP.join(datas), match_event_handler=_on_event, context=events)
-        if len(events) > MAX_EVENTS:
-            return {i: ids for i in which if (ids := self._alone(texts[i]))}
-        members = self._members
-        per_text: dict[int, set[int]] = {}
+        limit = max(MAX_EVENTS, len(data) // BYTES_PER_EVENT)
+        try:
+            self._multi.scan(data, match_event_handler=_on_event, context=(events, limit))
+        except _hs.ScanTerminated:
+            return {i: hits for i in which if (hits := self._alone(texts[i]))}
+        if not events:
+            return {}
+        starts = [0, *accumulate(len(t) + 1 for t in (sub if datas is None else datas))]
+        by_text: dict[int, dict[int, list[int]]] = {}  # text -> entry -> byte ends
         for k, end in events:
-            per_text.setdefault(which[bisect_right(starts, end - 1) - 1], set()).update(
-                members[k])
+            j = bisect_right(starts, end - 1) - 1
+            entries = by_text.get(j)
+            if entries is None:
+                entries = by_text[j] = {}
+            ends = entries.get(k)
+            if ends is None:
+                entries[k] = [end - starts[j]]
+            else:
+                ends.append(end - starts[j])
+        members = self._members
+        per_text: dict[int, Hits] = {}
+        for j, entries in by_text.items():
+            if datas is not None and len(datas[j]) != len(sub[j]):  # bytes -> characters
+                entries = _to_characters(datas[j], entries)
+            per_text[which[j]] = {pid: ends for k, ends in entries.items() for pid in members[k]}
         return per_text
 
-    def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
-        """(text index, pattern indices that may match it): a superset, sorted."""
-        if not self.patterns:
+    def hits(self, texts: Sequence[str]) -> list[tuple[int, Hits]]:
+        """(text index, {pattern index: match ends or ()}) for the patterns that may
+        match each text: a superset, sorted by text."""
+        if not self.patterns or not texts:
             return []
         if self._any is not None:
             search = self._any.search
             if len(texts) > 1 and search("\x00".join(texts)) is None:
                 return []
-            every = list(range(len(self.patterns)))
-            return [(i, every) for i, t in enumerate(texts) if search(t) is not None]
-        found: dict[int, set[int]] = {}
-        short = []
-        for i, t in enumerate(texts):
-            if len(t) >= ALONE_CHARS:
-                if ids := self._alone(t):
-                    found[i] = ids
-            elif t:
-                short.append(i)
-        if short:
-            found.update(self._joined(texts, short))
-        return [(i, sorted(found[i])) for i in sorted(found)]
+            return [(i, dict.fromkeys(range(len(self.patterns)), ()))
+                    for i, t in enumerate(texts) if search(t) is not None]
+        if max(map(len, texts)) < ALONE_CHARS:  # the common case: every text joined
+            found = self._joined(texts, range(len(texts)))
+        else:
+            found = {}
+            short = []
+            for i, t in enumerate(texts):
+                if len(t) >= ALONE_CHARS:
+                    if hits := self._alone(t):
+                        found[i] = hits
+                elif t:
+                    short.append(i)
+            if short:
+                found.update(self._joined(texts, short))
+        return [(i, found[i]) for i in sorted(found)]
 
-    def spans(self, pid: int, text: str) -> list[tuple[int, int]]:
-        """Exact (start, end) of pattern `pid` in `text`, guards checked."""
-        return [m.span() for m in self._compiled[pid].finditer(text)]
+    def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
+        """(text index, pattern indices that may match it): a superset, sorted."""
+        return [(i, sorted(hits)) for i, hits in self.hits(texts)]
+
+    def spans(self, pid: int, text: str, ends: Sequence[int] = ()) -> list[tuple[int, int]]:
+        """Exact (start, end) of pattern `pid` in `text`, guards checked.
+
+        With `ends` (Hyperscan match ends in `text`, from `hits`), only windows
+        before those ends are searched; the result is the same.
+        """
+        rx = self._compiled[pid]
+        reach = self._reach[pid]
+        if not ends or reach is None:
+            return [m.span() for m in rx.finditer(text)]
+        out: list[tuple[int, int]] = []
+        windows = _windows(self.patterns[pid], reach[0], text, ends)
+        n = len(text)
+        for lo, last in windows:
+            for m in rx.finditer(text, lo, min(n, last + reach[1])):
+                s, e = m.span()
+                if s > last:
+                    break
+                if e > last:  # cut short by the window's end: search the whole text
+                    return [m.span() for m in rx.finditer(text)]
+                out.append((s, e))
+        return out
 
     def scan_many(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
         out: list[tuple[int, int, int, int]] = []
-        for ti, ids in self.candidates(texts):
+        for ti, hits in self.hits(texts):
             text = texts[ti]
-            for pid in ids:
-                out.extend((ti, pid, s, e) for s, e in self.spans(pid, text))
+            for pid in sorted(hits):
+                out.extend((ti, pid, s, e) for s, e in self.spans(pid, text, hits[pid]))
         return out
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         return [(pid, s, e) for _, pid, s, e in self.scan_many((text,))]
+
+
+_NOT_CONTINUATION = bytes(b for b in range(256) if b & 0xC0 != 0x80)
+
+
+def _to_characters(data: bytes, entries: dict[int, list[int]]) -> dict[int, list[int]]:
+    """`entries` (entry -> byte ends in `data`) with character ends instead."""
+    chars: dict[int, int] = {}
+    b0 = c0 = 0
+    for b in sorted({b for ends in entries.values() for b in ends}):
+        c0 += _characters(data, b0, b)
+        b0 = b
+        chars[b] = c0
+    return {k: [chars[b] for b in ends] for k, ends in entries.items()}
+
+
+def _characters(data: bytes, start: int, end: int) -> int:
+    """Characters that begin in `data[start:end]` (UTF-8: bytes less continuation bytes).
+
+    A byte end inside a character (an edge class matched its first byte) counts
+    that character: the offset is then one past the match's end, which windows
+    allow for.
+    """
+    return end - start - len(data[start:end].translate(None, _NOT_CONTINUATION))
+
+
+def _windows(p: EnginePattern, width: int | None, text: str,
+             ends: Sequence[int]) -> list[tuple[int, int]]:
+    """Disjoint (first start, last end) windows: a match ending at or before one of
+    `ends` starts in one of them, at or before its last end (see the module's
+    docstring)."""
+    out: list[tuple[int, int]] = []
+    for end in sorted(ends):
+        if width is not None:
+            lo = end - 1 - width
+        else:  # anchored: the match starts at most anchor_reach before its last anchor
+            lo = text.rfind(p.anchor, 0, max(end - 1, 0)) - p.anchor_reach
+        lo = max(lo, 0)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((lo, end))
+    return out
+
+
+def _reach(p: EnginePattern, rx: re.Pattern[str]) -> tuple[int | None, int] | None:
+    """(longest match or None when anchored, lookahead reach), or None when `re`
+    must search whole texts (unbounded and not anchored, or a lookahead past LOOK)."""
+    tree = _parser.parse(rx.pattern, re.ASCII)
+    width = tree.getwidth()[1]
+    look = _lookahead(tree)
+    if look is None or look > LOOK:
+        return None
+    if width < _parser.MAXREPEAT:
+        return width, look
+    if p.anchor and p.anchor_reach > 0:
+        return None, look
+    return None
+
+
+_AT_ONE = frozenset({_const.AT_BOUNDARY, _const.AT_NON_BOUNDARY, _const.AT_UNI_BOUNDARY,
+                     _const.AT_UNI_NON_BOUNDARY, _const.AT_LOC_BOUNDARY,
+                     _const.AT_LOC_NON_BOUNDARY})  # read one character ahead
+_NESTED = frozenset({_const.SUBPATTERN, _const.MAX_REPEAT, _const.MIN_REPEAT,
+                     _const.POSSESSIVE_REPEAT, _const.ATOMIC_GROUP})
+
+
+def _lookahead(tree: Any) -> int | None:
+    """The farthest `tree` reads past where a match may end, through lookaheads and
+    word boundaries (None: unbounded, or an end-of-text assertion, which a window's
+    end would satisfy)."""
+    far = 0
+    for op, av in tree:
+        subs: list[Any] = []
+        if op in (_const.ASSERT, _const.ASSERT_NOT):
+            direction, sub = av
+            if direction == 1:
+                w = sub.getwidth()[1]
+                inner = _lookahead(sub)
+                if w >= _parser.MAXREPEAT or inner is None:
+                    return None
+                far = max(far, w + inner)
+        elif op is _const.AT:
+            if av in _AT_ONE:
+                far = max(far, 1)
+            elif av not in (_const.AT_BEGINNING, _const.AT_BEGINNING_LINE,
+                            _const.AT_BEGINNING_STRING):
+                return None
+        elif op is _const.BRANCH:
+            subs = av[1]
+        elif op in _NESTED:
+            subs = [av if op is _const.ATOMIC_GROUP else av[-1]]
+        for sub in subs:
+            inner = _lookahead(sub)
+            if inner is None:
+                return None
+            far = max(far, inner)
+    return far
 
 
 _Entries = tuple[tuple[tuple[str, bool], ...], tuple[tuple[int, ...], ...]]
