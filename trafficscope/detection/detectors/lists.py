@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from ...model import Field
 from ..keys import key_priors, normalize_key
@@ -47,23 +48,42 @@ _DIGITS = re.compile(r"[0-9]")
 _NOT_APPS = re.compile(r"[0-9]+(?:\.[0-9]+)+|.*\.(?:com|cn|net|org|html|js|png|jpg)$")
 
 
-def _items(fields: Sequence[Field]) -> dict[tuple[str, str], dict[str, dict[str, Field]]]:
+_Lists = dict[tuple[str, str], dict[str, dict[str, Field]]]
+#: The last flow's fields and their lists: the four list detectors of a flow run
+#: one after another on the same fields (one tuple, so a read sees a matching pair).
+_last: tuple[object, _Lists] = (None, {})
+
+
+@lru_cache(maxsize=8192)
+def _item_key(key: str) -> tuple[str, str, str] | None:
+    """(list key, index, role or "" for a bare item) of a key path, or None when it
+    is not an item of a list, or names no role."""
+    m = _ITEM.match(key.replace("[", ".").replace("]", ""))
+    if m is None:
+        return None
+    parent, index, leaf = m.group(1) or "", m.group(2), m.group(3)
+    if leaf is None:
+        return parent, index, ""
+    role = ROLES.get(normalize_key(leaf), "")
+    return (parent, index, role) if role else None
+
+
+def _items(fields: Sequence[Field]) -> _Lists:
     """(location, list key) -> index -> role (or "" for a bare item) -> field."""
-    lists: dict[tuple[str, str], dict[str, dict[str, Field]]] = {}
+    global _last
+    seen, lists = _last
+    if seen is fields:
+        return lists
+    lists = {}
     for f in fields:
         if not f.key:
             continue
-        m = _ITEM.match(f.key.replace("[", ".").replace("]", ""))
-        if m is None:
+        item = _item_key(f.key)
+        if item is None:
             continue
-        parent, index, leaf = m.group(1) or "", m.group(2), m.group(3)
-        if leaf is None:
-            role = ""
-        else:
-            role = ROLES.get(normalize_key(leaf), "")
-            if not role:
-                continue
+        parent, index, role = item
         lists.setdefault((f.location, parent), {}).setdefault(index, {}).setdefault(role, f)
+    _last = (fields, lists)
     return lists
 
 
