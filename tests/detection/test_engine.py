@@ -189,8 +189,9 @@ def test_windows_give_the_spans_of_a_whole_search(texts: list[str]) -> None:
     e = Engine(PATTERNS, "hyperscan")
     got = e.scan_many(texts)
     assert got == Engine(PATTERNS, "re").scan_many(texts)
-    for _, hits in e.hits(texts):  # and the ends are used, not dropped
-        assert all(isinstance(ends, list) and ends for ends in hits.values())
+    for th in e.hits(texts):  # and the ends are used, not dropped
+        assert all(isinstance(ends, list) and ends for ends in th.ends.values())
+        assert (th.data is None) == texts[th.text_index].isascii()
 
 
 @pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
@@ -198,43 +199,63 @@ def test_a_window_is_searched_not_the_whole_text() -> None:
     imei = next(i for i, p in enumerate(PATTERNS) if p.regex == "[0-9]{15}")
     text = "x" * 5000 + " 490154203237518 " + "y" * 5000 + " 352099001761481"
     e = Engine(PATTERNS, "hyperscan")
-    ((_, hits),) = e.hits([text])
-    ends = hits[imei]
+    (th,) = e.hits([text])
+    ends = th.ends[imei]
     # Hyperscan's ends: past the space after the first (the edge), the text's end for
     # the second
     assert ends == [5017, 10033]
-    windows = engine_mod._windows(PATTERNS[imei], 15, text, ends)
+    windows = engine_mod._windows(15, "", 0, text, ends)
     assert windows == [(5001, 5017), (10017, 10033)]  # 16 characters before each end
     assert e.spans(imei, text, ends) == [(5001, 5016), (10018, 10033)] == e.spans(imei, text)
 
 
 def test_reach_of_patterns() -> None:
-    def reach(p: EnginePattern) -> tuple[int | None, int] | None:
+    def reach(p: EnginePattern) -> tuple[int | None, int, int] | None:
         return engine_mod._reach(p, re.compile(p.python_regex, re.ASCII))
 
-    assert reach(PATTERNS[0]) == (15, 1)  # the edge is a one-character lookahead
-    assert reach(PATTERNS[5]) == (11, 2)  # (?!\.[0-9]) reads two
+    assert reach(PATTERNS[0]) == (15, 1, 0)  # the edge is a one-character lookahead
+    assert reach(PATTERNS[5]) == (11, 2, 0)  # (?!\.[0-9]) reads two
     email = next(p for p in PATTERNS if "@" in p.regex)
-    assert email.anchor == "@" and reach(email) == (None, 2)  # unbounded, anchored
+    assert email.anchor == "@" and reach(email) == (None, 2, 64)  # unbounded, anchored
     assert reach(EnginePattern("a+")) is None  # unbounded: whole texts
     assert reach(EnginePattern("ab", guard_after=r"(?!x*y)")) is None
     assert reach(EnginePattern("ab", guard_after=r"(?!x{40})")) is None  # past LOOK
-    assert reach(EnginePattern(r"ab\b")) == (2, 1)
+    assert reach(EnginePattern(r"ab\b")) == (2, 1, 0)
     assert reach(EnginePattern("ab$")) is None  # a window's end would satisfy `$`
     assert reach(EnginePattern("(?:ab(?=c)|d)+x")) is None
-    assert reach(EnginePattern("(?:ab(?=cd)|d){1,3}x")) == (7, 2)
+    assert reach(EnginePattern("(?:ab(?=cd)|d){1,3}x")) == (7, 2, 0)
+    # over UTF-8: widths in bytes, the anchor's reach four bytes a character
+    assert engine_mod._bytes_pattern(email)[1:] == ((None, 2, 256), b"@")  # type: ignore[index]
+    assert engine_mod._bytes_pattern(EnginePattern("李雷"))[1] == (6, 0, 0)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("regex", "safe"), [
+    ("[0-9]{15}", True), ("李雷", True), ("(?i:ab)c", True), (r"\d\s\w", True),
+    (".", False), ("[^0-9]", False), (r"\D", False), (r"\W", False), (r"\S", False),
+    ("[é]", False), ("a(?![^b])", False), ("(?:a|[^x]){2}", False),
+])
+def test_patterns_that_read_the_same_over_utf8(regex: str, safe: bool) -> None:
+    assert (engine_mod._bytes_pattern(EnginePattern(regex)) is not None) is safe
 
 
 @pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
-def test_byte_ends_become_character_ends_in_non_ascii_texts() -> None:
+def test_non_ascii_texts_are_searched_as_utf8() -> None:
     e = Engine(PATTERNS, "hyperscan")
     imei = next(i for i, p in enumerate(PATTERNS) if p.regex == "[0-9]{15}")
     # 李雷 is 2 characters, 6 bytes; the first IMEI ends at byte 22 (+1: the NUL edge)
     texts = ["李雷 490154203237518", "490154203237518", "é490154203237518é 李 490154203237518"]
-    hits = dict(e.hits(texts))
-    assert hits[0][imei] == [19] and hits[1][imei] == [16]
-    # an edge byte inside a character (the first byte of é) counts that character
-    assert hits[2][imei] == [17, 35]
+    hits = {th.text_index: th for th in e.hits(texts)}
+    assert hits[0].ends[imei] == [23] and hits[0].data == texts[0].encode()
+    assert hits[1].ends[imei] == [16] and hits[1].data is None  # ASCII: characters
+    # an edge may be the first byte of a character (é)
+    assert hits[2].ends[imei] == [18, 39]
+    # spans come back in characters
+    assert e.spans(imei, texts[2], hits[2].ends[imei], hits[2].data) == [(1, 16), (20, 35)]
     assert e.scan_many(texts) == Engine(PATTERNS, "re").scan_many(texts)
     assert engine_mod._characters("a李b".encode(), 0, 5) == 3  # a, 李, b
     assert engine_mod._characters("a李b".encode(), 1, 2) == 1  # the lead byte of 李
+    offsets = engine_mod._CharacterOffsets()
+    data = "a李b李".encode()
+    assert offsets.spans(data, [(4, 5), (0, 1)]) == [(2, 3), (0, 1)]
+    assert offsets.spans(data, [(1, 4), (5, 8)]) == [(1, 2), (3, 4)]  # between known ones
+    assert offsets.spans(b"\xc3\xa9x", [(2, 3)]) == [(1, 2)]  # another text: start over

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from re import _constants as _const  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import hscache
 
@@ -149,9 +149,22 @@ def available_backends() -> tuple[str, ...]:
     return BACKENDS if _hs is not None else ("re",)
 
 
-#: Per text: pattern index -> Hyperscan match ends (character offsets), or ()
-#: when they are not known (the text is then searched whole).
+#: Per text: pattern index -> Hyperscan match ends, or () when they are not
+#: known (the text is then searched whole).
 Hits = dict[int, list[int] | tuple[()]]
+
+
+class TextHits(NamedTuple):
+    """The patterns that may match one text, and where their matches end.
+
+    `ends` are character offsets in the text, or, when `data` is set (a text
+    that is not ASCII), byte offsets in `data`, its UTF-8: `spans` then
+    searches the bytes, and only the spans it finds become character offsets.
+    """
+
+    text_index: int
+    ends: Hits
+    data: bytes | None = None
 
 
 def _on_event(pid: int, _start: int, end: int, _flags: int,
@@ -183,6 +196,10 @@ class Engine:
         self.patterns = tuple(patterns)
         self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
         self._reach = [_reach(p, rx) for p, rx in zip(self.patterns, self._compiled, strict=True)]
+        # The same patterns over UTF-8 bytes, for texts that are not ASCII (None: not
+        # the same there, e.g. a negated class would match one byte of a character).
+        self._bytes = [_bytes_pattern(p) for p in self.patterns]
+        self._characters = _CharacterOffsets()
         # Hyperscan entries, (expression, caseless) -> the patterns that share it.
         self._entries, self._members = _entries(self.patterns)
         self._multi: Any = None
@@ -206,7 +223,7 @@ class Engine:
         members = self._members
         return {pid: () for k in ids for pid in members[k]}
 
-    def _joined(self, texts: Sequence[str], which: Sequence[int]) -> dict[int, Hits]:
+    def _joined(self, texts: Sequence[str], which: Sequence[int]) -> dict[int, TextHits]:
         """Hits per text for the short texts `which`, from one scan of them joined."""
         sub = [texts[i] for i in which] if len(which) != len(texts) else texts
         joined = "\x00".join(sub)
@@ -221,7 +238,7 @@ class Engine:
         try:
             self._multi.scan(data, match_event_handler=_on_event, context=(events, limit))
         except _hs.ScanTerminated:
-            return {i: hits for i in which if (hits := self._alone(texts[i]))}
+            return {i: TextHits(i, hits) for i in which if (hits := self._alone(texts[i]))}
         if not events:
             return {}
         starts = [0, *accumulate(len(t) + 1 for t in (sub if datas is None else datas))]
@@ -237,23 +254,28 @@ class Engine:
             else:
                 ends.append(end - starts[j])
         members = self._members
-        per_text: dict[int, Hits] = {}
+        per_text: dict[int, TextHits] = {}
         for j, entries in by_text.items():
-            if datas is not None and len(datas[j]) != len(sub[j]):  # bytes -> characters
-                entries = _to_characters(datas[j], entries)
-            per_text[which[j]] = {pid: ends for k, ends in entries.items() for pid in members[k]}
+            i = which[j]
+            got: Hits = {pid: ends for k, ends in entries.items() for pid in members[k]}
+            if datas is not None and len(datas[j]) != len(sub[j]):  # ends are in bytes
+                byte_ok = self._bytes
+                got = {pid: ends if byte_ok[pid] is not None else () for pid, ends in got.items()}
+                per_text[i] = TextHits(i, got, datas[j])
+            else:
+                per_text[i] = TextHits(i, got)
         return per_text
 
-    def hits(self, texts: Sequence[str]) -> list[tuple[int, Hits]]:
-        """(text index, {pattern index: match ends or ()}) for the patterns that may
-        match each text: a superset, sorted by text."""
+    def hits(self, texts: Sequence[str]) -> list[TextHits]:
+        """The patterns that may match each text (a superset) and their match ends,
+        for the texts where any may, sorted by text."""
         if not self.patterns or not texts:
             return []
         if self._any is not None:
             search = self._any.search
             if len(texts) > 1 and search("\x00".join(texts)) is None:
                 return []
-            return [(i, dict.fromkeys(range(len(self.patterns)), ()))
+            return [TextHits(i, dict.fromkeys(range(len(self.patterns)), ()))
                     for i, t in enumerate(texts) if search(t) is not None]
         if max(map(len, texts)) < ALONE_CHARS:  # the common case: every text joined
             found = self._joined(texts, range(len(texts)))
@@ -263,46 +285,45 @@ class Engine:
             for i, t in enumerate(texts):
                 if len(t) >= ALONE_CHARS:
                     if hits := self._alone(t):
-                        found[i] = hits
+                        found[i] = TextHits(i, hits)
                 elif t:
                     short.append(i)
             if short:
                 found.update(self._joined(texts, short))
-        return [(i, found[i]) for i in sorted(found)]
+        return [found[i] for i in sorted(found)]
 
     def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
         """(text index, pattern indices that may match it): a superset, sorted."""
-        return [(i, sorted(hits)) for i, hits in self.hits(texts)]
+        return [(th.text_index, sorted(th.ends)) for th in self.hits(texts)]
 
-    def spans(self, pid: int, text: str, ends: Sequence[int] = ()) -> list[tuple[int, int]]:
+    def spans(self, pid: int, text: str, ends: Sequence[int] = (),
+              data: bytes | None = None) -> list[tuple[int, int]]:
         """Exact (start, end) of pattern `pid` in `text`, guards checked.
 
-        With `ends` (Hyperscan match ends in `text`, from `hits`), only windows
-        before those ends are searched; the result is the same.
+        With `ends` (Hyperscan match ends, from `hits`: in `text`, or in `data`,
+        the text's UTF-8, when given), only windows before those ends are
+        searched; the result is the same.
         """
-        rx = self._compiled[pid]
-        reach = self._reach[pid]
-        if not ends or reach is None:
-            return [m.span() for m in rx.finditer(text)]
-        out: list[tuple[int, int]] = []
-        windows = _windows(self.patterns[pid], reach[0], text, ends)
-        n = len(text)
-        for lo, last in windows:
-            for m in rx.finditer(text, lo, min(n, last + reach[1])):
-                s, e = m.span()
-                if s > last:
-                    break
-                if e > last:  # cut short by the window's end: search the whole text
-                    return [m.span() for m in rx.finditer(text)]
-                out.append((s, e))
-        return out
+        if ends:
+            if data is None:
+                got = _window_spans(self._compiled[pid], self._reach[pid],
+                                    self.patterns[pid].anchor, text, ends)
+            elif (b := self._bytes[pid]) is not None:
+                got = _window_spans(b[0], b[1], b[2], data, ends)
+                if got:
+                    got = self._characters.spans(data, got)
+            else:
+                got = None
+            if got is not None:
+                return got
+        return [m.span() for m in self._compiled[pid].finditer(text)]
 
     def scan_many(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
         out: list[tuple[int, int, int, int]] = []
-        for ti, hits in self.hits(texts):
+        for ti, hits, data in self.hits(texts):
             text = texts[ti]
             for pid in sorted(hits):
-                out.extend((ti, pid, s, e) for s, e in self.spans(pid, text, hits[pid]))
+                out.extend((ti, pid, s, e) for s, e in self.spans(pid, text, hits[pid], data))
         return out
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
@@ -312,15 +333,28 @@ class Engine:
 _NOT_CONTINUATION = bytes(b for b in range(256) if b & 0xC0 != 0x80)
 
 
-def _to_characters(data: bytes, entries: dict[int, list[int]]) -> dict[int, list[int]]:
-    """`entries` (entry -> byte ends in `data`) with character ends instead."""
-    chars: dict[int, int] = {}
-    b0 = c0 = 0
-    for b in sorted({b for ends in entries.values() for b in ends}):
-        c0 += _characters(data, b0, b)
-        b0 = b
-        chars[b] = c0
-    return {k: [chars[b] for b in ends] for k, ends in entries.items()}
+class _CharacterOffsets:
+    """Byte offsets in UTF-8 as character offsets, remembering those of the last
+    text: its patterns' spans are converted one pattern after another."""
+
+    def __init__(self) -> None:
+        self._data = b""
+        self._bytes = [0]
+        self._chars = [0]
+
+    def spans(self, data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Byte spans in `data` (at character boundaries) as character spans."""
+        if data is not self._data:
+            self._data, self._bytes, self._chars = data, [0], [0]
+        known, chars = self._bytes, self._chars
+        at: dict[int, int] = {}
+        for b in sorted({b for span in spans for b in span}):
+            i = bisect_right(known, b) - 1
+            at[b] = c = chars[i] + _characters(data, known[i], b)
+            if known[i] != b:
+                known.insert(i + 1, b)
+                chars.insert(i + 1, c)
+        return [(at[s], at[e]) for s, e in spans]
 
 
 def _characters(data: bytes, start: int, end: int) -> int:
@@ -333,7 +367,31 @@ def _characters(data: bytes, start: int, end: int) -> int:
     return end - start - len(data[start:end].translate(None, _NOT_CONTINUATION))
 
 
-def _windows(p: EnginePattern, width: int | None, text: str,
+_Subject = str | bytes
+_Reach = tuple[int | None, int, int]  # (longest match or None: anchored, lookahead, anchor reach)
+
+
+def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subject: Any,
+                  ends: Sequence[int]) -> list[tuple[int, int]] | None:
+    """Spans of `rx` in `subject`, searched only in windows before `ends`; None when
+    the whole subject must be searched (see the module's docstring)."""
+    if reach is None:
+        return None
+    width, look, anchor_reach = reach
+    out: list[tuple[int, int]] = []
+    n = len(subject)
+    for lo, last in _windows(width, anchor, anchor_reach, subject, ends):
+        for m in rx.finditer(subject, lo, min(n, last + look)):
+            s, e = m.span()
+            if s > last:
+                break
+            if e > last:  # cut short by the window's end
+                return None
+            out.append((s, e))
+    return out
+
+
+def _windows(width: int | None, anchor: Any, anchor_reach: int, subject: Any,
              ends: Sequence[int]) -> list[tuple[int, int]]:
     """Disjoint (first start, last end) windows: a match ending at or before one of
     `ends` starts in one of them, at or before its last end (see the module's
@@ -343,7 +401,7 @@ def _windows(p: EnginePattern, width: int | None, text: str,
         if width is not None:
             lo = end - 1 - width
         else:  # anchored: the match starts at most anchor_reach before its last anchor
-            lo = text.rfind(p.anchor, 0, max(end - 1, 0)) - p.anchor_reach
+            lo = subject.rfind(anchor, 0, max(end - 1, 0)) - anchor_reach
         lo = max(lo, 0)
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], end)
@@ -352,19 +410,64 @@ def _windows(p: EnginePattern, width: int | None, text: str,
     return out
 
 
-def _reach(p: EnginePattern, rx: re.Pattern[str]) -> tuple[int | None, int] | None:
-    """(longest match or None when anchored, lookahead reach), or None when `re`
-    must search whole texts (unbounded and not anchored, or a lookahead past LOOK)."""
-    tree = _parser.parse(rx.pattern, re.ASCII)
+def _reach(p: EnginePattern, rx: re.Pattern[Any], scale: int = 1) -> _Reach | None:
+    """(longest match or None when anchored, lookahead reach, anchor reach), or None
+    when `re` must search whole texts (unbounded and not anchored, or a lookahead
+    past LOOK). `scale`: units per character of the anchor reach (4 over UTF-8)."""
+    tree = _parser.parse(rx.pattern, rx.flags)
     width = tree.getwidth()[1]
     look = _lookahead(tree)
     if look is None or look > LOOK:
         return None
     if width < _parser.MAXREPEAT:
-        return width, look
+        return width, look, 0
     if p.anchor and p.anchor_reach > 0:
-        return None, look
+        return None, look, p.anchor_reach * scale
     return None
+
+
+def _bytes_pattern(p: EnginePattern) -> tuple[re.Pattern[bytes], _Reach | None, bytes] | None:
+    """`p` compiled over UTF-8 bytes, with its reach and anchor there; None when it
+    would not match the same there (a negated class, `.`, a non-ASCII class)."""
+    try:
+        rx = re.compile(p.python_regex.encode("utf-8", "surrogatepass"))
+    except re.error:
+        return None
+    if not _byte_safe(_parser.parse(rx.pattern, rx.flags)):
+        return None
+    return rx, _reach(p, rx, 4), p.anchor.encode("utf-8", "surrogatepass")
+
+
+# (sre's opcodes and category codes are ints that overlap: keep them apart)
+_NEGATED_OPS = frozenset({_const.ANY, _const.NOT_LITERAL, _const.NEGATE,
+                          _const.NOT_LITERAL_IGNORE})
+_NEGATED_CATEGORIES = frozenset({_const.CATEGORY_NOT_DIGIT, _const.CATEGORY_NOT_SPACE,
+                                 _const.CATEGORY_NOT_WORD, _const.CATEGORY_NOT_LINEBREAK})
+
+
+def _byte_safe(tree: Any) -> bool:
+    """No item of `tree` can match part of a character or read one as a unit: no
+    negations or `.`, and classes of ASCII only."""
+    for op, av in tree:
+        if op in _NEGATED_OPS or (op is _const.CATEGORY and av in _NEGATED_CATEGORIES):
+            return False
+        if op is _const.IN:
+            for iop, iav in av:
+                if (iop in _NEGATED_OPS or (iop is _const.CATEGORY and iav in _NEGATED_CATEGORIES)
+                        or (iop is _const.LITERAL and iav > 0x7F)
+                        or (iop is _const.RANGE and iav[1] > 0x7F)):
+                    return False
+            continue
+        subs: list[Any] = []
+        if op in (_const.ASSERT, _const.ASSERT_NOT):
+            subs = [av[1]]
+        elif op is _const.BRANCH:
+            subs = av[1]
+        elif op in _NESTED:
+            subs = [av if op is _const.ATOMIC_GROUP else av[-1]]
+        if not all(_byte_safe(sub) for sub in subs):
+            return False
+    return True
 
 
 _AT_ONE = frozenset({_const.AT_BOUNDARY, _const.AT_NON_BOUNDARY, _const.AT_UNI_BOUNDARY,

@@ -123,7 +123,7 @@ class Scanner:
                index: Sequence[int], found: dict[_Key, Detection],
                apps: dict[str, list[Field]]) -> None:
         """Run one engine over the fields at `index` and judge its candidates."""
-        for ti, hits in engine.hits([fields[i].value for i in index]):
+        for ti, hits, data in engine.hits([fields[i].value for i in index]):
             f = fields[index[ti]]
             priors = key_priors(f.key)
             for pid in sorted(hits):
@@ -132,17 +132,17 @@ class Scanner:
                 if isinstance(rule, _PatternRule):
                     if rule.pattern.needs_key and not any(priors.get(e) for e in rule.key_entities):
                         continue  # before any regex work: most hex/digit runs end here
-                    for start, end in engine.spans(pid, f.value, ends):
+                    for start, end in engine.spans(pid, f.value, ends, data):
                         det = self._pattern(rule, f, f.value[start:end], priors)
                         if det is not None:
                             _add(found, det)
                 elif isinstance(rule, Variant) and rule.near:
-                    for start, end in engine.spans(pid, f.value, ends):
+                    for start, end in engine.spans(pid, f.value, ends, data):
                         pair = self.known.near_value(rule, f.value[start:end])
                         if pair is not None:
                             _add(found, Detection("LOCATION", f, pair, "known", 1.0, rule.steps,
                                                   ("profile", f"variant:{rule.name}")))
-                elif not engine.spans(pid, f.value, ends):
+                elif not engine.spans(pid, f.value, ends, data):
                     continue
                 elif isinstance(rule, Variant):
                     if rule.key_entity and not priors.get(rule.key_entity):
