@@ -192,6 +192,10 @@ def test_windows_give_the_spans_of_a_whole_search(texts: list[str]) -> None:
     for th in e.hits(texts):  # and the ends are used, not dropped
         assert all(isinstance(ends, list) and ends for ends in th.ends.values())
         assert (th.data is None) == texts[th.text_index].isascii()
+        text = texts[th.text_index]
+        for pid, ends in th.ends.items():  # `matches` gives the text of those spans
+            assert e.matches(pid, text, ends, th.data) == [
+                text[s:end] for s, end in e.spans(pid, text, ends, th.data)]
 
 
 @pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")

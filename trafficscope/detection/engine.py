@@ -195,10 +195,11 @@ class Engine:
         self.backend = backend
         self.patterns = tuple(patterns)
         self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
-        self._reach = [_reach(p, rx) for p, rx in zip(self.patterns, self._compiled, strict=True)]
-        # The same patterns over UTF-8 bytes, for texts that are not ASCII (None: not
-        # the same there, e.g. a negated class would match one byte of a character).
-        self._bytes = [_bytes_pattern(p) for p in self.patterns]
+        # Per pattern, worked out when first needed (start-up stays as it was):
+        # its reach (`_reach`), and the pattern over UTF-8 bytes for texts that are not
+        # ASCII (`_bytes_pattern`; None: not the same there).
+        self._reach: list[Any] = [_UNSET] * len(self.patterns)
+        self._bytes: list[Any] = [_UNSET] * len(self.patterns)
         self._characters = _CharacterOffsets()
         # Hyperscan entries, (expression, caseless) -> the patterns that share it.
         self._entries, self._members = _entries(self.patterns)
@@ -259,8 +260,6 @@ class Engine:
             i = which[j]
             got: Hits = {pid: ends for k, ends in entries.items() for pid in members[k]}
             if datas is not None and len(datas[j]) != len(sub[j]):  # ends are in bytes
-                byte_ok = self._bytes
-                got = {pid: ends if byte_ok[pid] is not None else () for pid, ends in got.items()}
                 per_text[i] = TextHits(i, got, datas[j])
             else:
                 per_text[i] = TextHits(i, got)
@@ -296,6 +295,25 @@ class Engine:
         """(text index, pattern indices that may match it): a superset, sorted."""
         return [(th.text_index, sorted(th.ends)) for th in self.hits(texts)]
 
+    def _windowed(self, pid: int, text: str, ends: Sequence[int],
+                  data: bytes | None) -> tuple[list[tuple[int, int]] | None, bytes | None]:
+        """(spans from windows, or None: search the whole text; the bytes they are in,
+        or None: characters of `text`)."""
+        if not ends:
+            return None, None
+        if data is None:
+            reach = self._reach[pid]
+            if reach is _UNSET:
+                reach = self._reach[pid] = _reach(self.patterns[pid], self._compiled[pid])
+            return _window_spans(self._compiled[pid], reach, self.patterns[pid].anchor,
+                                 text, ends), None
+        b = self._bytes[pid]
+        if b is _UNSET:
+            b = self._bytes[pid] = _bytes_pattern(self.patterns[pid])
+        if b is None:
+            return None, None
+        return _window_spans(b[0], b[1], b[2], data, ends), data
+
     def spans(self, pid: int, text: str, ends: Sequence[int] = (),
               data: bytes | None = None) -> list[tuple[int, int]]:
         """Exact (start, end) of pattern `pid` in `text`, guards checked.
@@ -304,19 +322,20 @@ class Engine:
         the text's UTF-8, when given), only windows before those ends are
         searched; the result is the same.
         """
-        if ends:
-            if data is None:
-                got = _window_spans(self._compiled[pid], self._reach[pid],
-                                    self.patterns[pid].anchor, text, ends)
-            elif (b := self._bytes[pid]) is not None:
-                got = _window_spans(b[0], b[1], b[2], data, ends)
-                if got:
-                    got = self._characters.spans(data, got)
-            else:
-                got = None
-            if got is not None:
-                return got
-        return [m.span() for m in self._compiled[pid].finditer(text)]
+        got, where = self._windowed(pid, text, ends, data)
+        if got is None:
+            return [m.span() for m in self._compiled[pid].finditer(text)]
+        return self._characters.spans(where, got) if where is not None and got else got
+
+    def matches(self, pid: int, text: str, ends: Sequence[int] = (),
+                data: bytes | None = None) -> list[str]:
+        """The text of each span `spans` gives (no character offsets worked out)."""
+        got, where = self._windowed(pid, text, ends, data)
+        if got is None:
+            return [m.group() for m in self._compiled[pid].finditer(text)]
+        if where is None:
+            return [text[s:e] for s, e in got]
+        return [where[s:e].decode("utf-8", "surrogatepass") for s, e in got]
 
     def scan_many(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
         out: list[tuple[int, int, int, int]] = []
@@ -330,6 +349,7 @@ class Engine:
         return [(pid, s, e) for _, pid, s, e in self.scan_many((text,))]
 
 
+_UNSET: Any = object()
 _NOT_CONTINUATION = bytes(b for b in range(256) if b & 0xC0 != 0x80)
 
 

@@ -132,17 +132,17 @@ class Scanner:
                 if isinstance(rule, _PatternRule):
                     if rule.pattern.needs_key and not any(priors.get(e) for e in rule.key_entities):
                         continue  # before any regex work: most hex/digit runs end here
-                    for start, end in engine.spans(pid, f.value, ends, data):
-                        det = self._pattern(rule, f, f.value[start:end], priors)
+                    for text in engine.matches(pid, f.value, ends, data):
+                        det = self._pattern(rule, f, text, priors)
                         if det is not None:
                             _add(found, det)
                 elif isinstance(rule, Variant) and rule.near:
-                    for start, end in engine.spans(pid, f.value, ends, data):
-                        pair = self.known.near_value(rule, f.value[start:end])
+                    for text in engine.matches(pid, f.value, ends, data):
+                        pair = self.known.near_value(rule, text)
                         if pair is not None:
                             _add(found, Detection("LOCATION", f, pair, "known", 1.0, rule.steps,
                                                   ("profile", f"variant:{rule.name}")))
-                elif not engine.spans(pid, f.value, ends, data):
+                elif not engine.matches(pid, f.value, ends, data):
                     continue
                 elif isinstance(rule, Variant):
                     if rule.key_entity and not priors.get(rule.key_entity):

@@ -49,9 +49,12 @@ _NOT_APPS = re.compile(r"[0-9]+(?:\.[0-9]+)+|.*\.(?:com|cn|net|org|html|js|png|j
 
 
 _Lists = dict[tuple[str, str], dict[str, dict[str, Field]]]
-#: The last flow's fields and their lists: the four list detectors of a flow run
-#: one after another on the same fields (one tuple, so a read sees a matching pair).
-_last: tuple[object, _Lists] = (None, {})
+#: (list key, its items in index order, each with its kind or None)
+_Kinds = list[tuple[str, list[tuple[dict[str, Field], str | None]]]]
+#: The last flow's fields, their lists and the kinds of their items: the four list
+#: detectors of a flow run one after another on the same fields (one tuple, so a
+#: read sees a matching set).
+_last: tuple[object, _Lists, _Kinds] = (None, {}, [])
 
 
 @lru_cache(maxsize=8192)
@@ -70,10 +73,15 @@ def _item_key(key: str) -> tuple[str, str, str] | None:
 
 def _items(fields: Sequence[Field]) -> _Lists:
     """(location, list key) -> index -> role (or "" for a bare item) -> field."""
+    return _lists(fields)[0]
+
+
+def _lists(fields: Sequence[Field]) -> tuple[_Lists, _Kinds]:
+    """The lists of a flow (`_items`) and the kind of each item, worked out once."""
     global _last
-    seen, lists = _last
+    seen, lists, kinds = _last
     if seen is fields:
-        return lists
+        return lists, kinds
     lists = {}
     for f in fields:
         if not f.key:
@@ -83,8 +91,11 @@ def _items(fields: Sequence[Field]) -> _Lists:
             continue
         parent, index, role = item
         lists.setdefault((f.location, parent), {}).setdefault(index, {}).setdefault(role, f)
-    _last = (fields, lists)
-    return lists
+    kinds = [(parent, [(item, _kind(item)) for _, item in
+                       sorted(items.items(), key=lambda kv: int(kv[0]))])
+             for (_loc, parent), items in lists.items()]
+    _last = (fields, lists, kinds)
+    return lists, kinds
 
 
 def _kind(item: dict[str, Field]) -> str | None:
@@ -99,9 +110,10 @@ def _kind(item: dict[str, Field]) -> str | None:
 
 
 def records(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
-    for (_loc, parent), items in _items(fields).items():
-        hits = [item for _, item in sorted(items.items(), key=lambda kv: int(kv[0]))
-                if _kind(item) == entity]
+    for parent, items in _lists(fields)[1]:
+        hits = [item for item, kind in items if kind == entity]
+        if not hits:
+            continue
         keyed = bool(key_priors(parent or None).get(entity))
         if len(hits) >= MIN_ITEMS or (hits and keyed):
             first = min(hits[0].values(), key=lambda f: f.key or "")
