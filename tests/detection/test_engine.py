@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -187,15 +188,17 @@ WINDOW_TOKENS = [*"0123456789abcXYZ:-.@+ _,李", "89860012345678901234", "898600
                 max_size=4))
 def test_windows_give_the_spans_of_a_whole_search(texts: list[str]) -> None:
     e = Engine(PATTERNS, "hyperscan")
-    got = e.scan_many(texts)
-    assert got == Engine(PATTERNS, "re").scan_many(texts)
+    with mock.patch.object(engine_mod, "WINDOW_COST", 0):  # windows, however many ends
+        got = e.scan_many(texts)
+    assert got == Engine(PATTERNS, "re").scan_many(texts) == e.scan_many(texts)
     for th in e.hits(texts):  # and the ends are used, not dropped
         assert all(isinstance(ends, list) and ends for ends in th.ends.values())
         assert (th.data is None) == texts[th.text_index].isascii()
         text = texts[th.text_index]
         for pid, ends in th.ends.items():  # `matches` gives the text of those spans
-            assert e.matches(pid, text, ends, th.data) == [
-                text[s:end] for s, end in e.spans(pid, text, ends, th.data)]
+            with mock.patch.object(engine_mod, "WINDOW_COST", 0):
+                assert e.matches(pid, text, ends, th.data) == [
+                    text[s:end] for s, end in e.spans(pid, text, ends, th.data)]
 
 
 @pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
@@ -211,6 +214,9 @@ def test_a_window_is_searched_not_the_whole_text() -> None:
     windows = engine_mod._windows(15, "", 0, text, ends)
     assert windows == [(5001, 5017), (10017, 10033)]  # 16 characters before each end
     assert e.spans(imei, text, ends) == [(5001, 5016), (10018, 10033)] == e.spans(imei, text)
+    assert engine_mod._window_spans(e._compiled[imei], (15, 2, 0), "", text, ends) == [
+        (5001, 5016), (10018, 10033)]  # from the windows, not a whole search (None)
+    assert engine_mod._window_spans(e._compiled[imei], (15, 2, 0), "", text, ends * 40) is None
 
 
 def test_reach_of_patterns() -> None:
@@ -253,8 +259,15 @@ def test_non_ascii_texts_are_searched_as_utf8() -> None:
     assert hits[1].ends[imei] == [16] and hits[1].data is None  # ASCII: characters
     # an edge may be the first byte of a character (é)
     assert hits[2].ends[imei] == [18, 39]
-    # spans come back in characters
-    assert e.spans(imei, texts[2], hits[2].ends[imei], hits[2].data) == [(1, 16), (20, 35)]
+    # spans come back in characters (from windows over the bytes: short texts would
+    # otherwise be searched whole)
+    with mock.patch.object(engine_mod, "WINDOW_COST", 0):
+        assert e.spans(imei, texts[2], hits[2].ends[imei], hits[2].data) == [(1, 16), (20, 35)]
+        assert e.matches(imei, texts[2], hits[2].ends[imei], hits[2].data) == [
+            "490154203237518"] * 2
+        b = e._bytes[imei]
+        assert engine_mod._window_spans(b[0], b[1], b[2], hits[2].data, [18, 39]) == [
+            (2, 17), (24, 39)]
     assert e.scan_many(texts) == Engine(PATTERNS, "re").scan_many(texts)
     assert engine_mod._characters("a李b".encode(), 0, 5) == 3  # a, 李, b
     assert engine_mod._characters("a李b".encode(), 1, 2) == 1  # the lead byte of 李

@@ -79,6 +79,9 @@ ALONE_CHARS = 64 * 1024
 _SEP = b"\x00"
 #: Characters a lookahead may read past a match's end (checked per pattern).
 LOOK = 32
+#: About as many characters as `re` searches in the time the Python work of one
+#: window takes: with more ends than a text's length over this, it is searched whole.
+WINDOW_COST = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,8 +398,8 @@ def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subjec
                   ends: Sequence[int]) -> list[tuple[int, int]] | None:
     """Spans of `rx` in `subject`, searched only in windows before `ends`; None when
     the whole subject must be searched (see the module's docstring)."""
-    if reach is None:
-        return None
+    if reach is None or len(ends) * WINDOW_COST > len(subject):
+        return None  # (many ends: one search of the whole text costs less)
     width, look, anchor_reach = reach
     out: list[tuple[int, int]] = []
     n = len(subject)
