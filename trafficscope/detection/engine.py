@@ -333,12 +333,18 @@ class Engine:
     def matches(self, pid: int, text: str, ends: Sequence[int] = (),
                 data: bytes | None = None) -> list[str]:
         """The text of each span `spans` gives (no character offsets worked out)."""
-        got, where = self._windowed(pid, text, ends, data)
-        if got is None:
-            return [m.group() for m in self._compiled[pid].finditer(text)]
-        if where is None:
-            return [text[s:e] for s, e in got]
-        return [where[s:e].decode("utf-8", "surrogatepass") for s, e in got]
+        if ends and data is None:  # the common case, inline
+            reach = self._reach[pid]
+            if reach is _UNSET:
+                reach = self._reach[pid] = _reach(self.patterns[pid], self._compiled[pid])
+            got = _window_spans(self._compiled[pid], reach, self.patterns[pid].anchor, text, ends)
+            if got is not None:
+                return [text[s:e] for s, e in got]
+        elif ends:
+            got, where = self._windowed(pid, text, ends, data)
+            if got is not None and where is not None:
+                return [where[s:e].decode("utf-8", "surrogatepass") for s, e in got]
+        return [m.group() for m in self._compiled[pid].finditer(text)]
 
     def scan_many(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
         out: list[tuple[int, int, int, int]] = []
@@ -403,7 +409,12 @@ def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subjec
     width, look, anchor_reach = reach
     out: list[tuple[int, int]] = []
     n = len(subject)
-    for lo, last in _windows(width, anchor, anchor_reach, subject, ends):
+    if len(ends) == 1 and width is not None:  # the common case: one window
+        last = ends[0]
+        windows: Sequence[tuple[int, int]] = ((max(last - 1 - width, 0), last),)
+    else:
+        windows = _windows(width, anchor, anchor_reach, subject, ends)
+    for lo, last in windows:
         for m in rx.finditer(subject, lo, min(n, last + look)):
             s, e = m.span()
             if s > last:
