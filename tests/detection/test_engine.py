@@ -214,9 +214,9 @@ def test_a_window_is_searched_not_the_whole_text() -> None:
     windows = engine_mod._windows(15, "", 0, text, ends)
     assert windows == [(5001, 5017), (10017, 10033)]  # 16 characters before each end
     assert e.spans(imei, text, ends) == [(5001, 5016), (10018, 10033)] == e.spans(imei, text)
-    assert engine_mod._window_spans(e._compiled[imei], (15, 2, 0), "", text, ends) == [
+    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0), "", text, ends) == [
         (5001, 5016), (10018, 10033)]  # from the windows, not a whole search (None)
-    assert engine_mod._window_spans(e._compiled[imei], (15, 2, 0), "", text, ends * 40) is None
+    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0), "", text, ends * 40) is None
 
 
 def test_reach_of_patterns() -> None:

@@ -197,7 +197,9 @@ class Engine:
             raise ValueError(f"engine backend {backend!r} is not available")
         self.backend = backend
         self.patterns = tuple(patterns)
-        self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
+        # Python regexes are compiled when a pattern first needs one (with a thousand
+        # profile variants, compiling them all would add ~0.1 s to every start).
+        self._compiled: list[re.Pattern[str] | None] = [None] * len(self.patterns)
         # Per pattern, worked out when first needed (start-up stays as it was):
         # its reach (`_reach`), and the pattern over UTF-8 bytes for texts that are not
         # ASCII (`_bytes_pattern`; None: not the same there).
@@ -298,6 +300,12 @@ class Engine:
         """(text index, pattern indices that may match it): a superset, sorted."""
         return [(th.text_index, sorted(th.ends)) for th in self.hits(texts)]
 
+    def _regex(self, pid: int) -> re.Pattern[str]:
+        rx = self._compiled[pid]
+        if rx is None:
+            rx = self._compiled[pid] = re.compile(self.patterns[pid].python_regex, re.ASCII)
+        return rx
+
     def _windowed(self, pid: int, text: str, ends: Sequence[int],
                   data: bytes | None) -> tuple[list[tuple[int, int]] | None, bytes | None]:
         """(spans from windows, or None: search the whole text; the bytes they are in,
@@ -307,8 +315,8 @@ class Engine:
         if data is None:
             reach = self._reach[pid]
             if reach is _UNSET:
-                reach = self._reach[pid] = _reach(self.patterns[pid], self._compiled[pid])
-            return _window_spans(self._compiled[pid], reach, self.patterns[pid].anchor,
+                reach = self._reach[pid] = _reach(self.patterns[pid], self._regex(pid))
+            return _window_spans(self._regex(pid), reach, self.patterns[pid].anchor,
                                  text, ends), None
         b = self._bytes[pid]
         if b is _UNSET:
@@ -327,7 +335,7 @@ class Engine:
         """
         got, where = self._windowed(pid, text, ends, data)
         if got is None:
-            return [m.span() for m in self._compiled[pid].finditer(text)]
+            return [m.span() for m in self._regex(pid).finditer(text)]
         return self._characters.spans(where, got) if where is not None and got else got
 
     def matches(self, pid: int, text: str, ends: Sequence[int] = (),
@@ -336,15 +344,15 @@ class Engine:
         if ends and data is None:  # the common case, inline
             reach = self._reach[pid]
             if reach is _UNSET:
-                reach = self._reach[pid] = _reach(self.patterns[pid], self._compiled[pid])
-            got = _window_spans(self._compiled[pid], reach, self.patterns[pid].anchor, text, ends)
+                reach = self._reach[pid] = _reach(self.patterns[pid], self._regex(pid))
+            got = _window_spans(self._regex(pid), reach, self.patterns[pid].anchor, text, ends)
             if got is not None:
                 return [text[s:e] for s, e in got]
         elif ends:
             got, where = self._windowed(pid, text, ends, data)
             if got is not None and where is not None:
                 return [where[s:e].decode("utf-8", "surrogatepass") for s, e in got]
-        return [m.group() for m in self._compiled[pid].finditer(text)]
+        return [m.group() for m in self._regex(pid).finditer(text)]
 
     def scan_many(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
         out: list[tuple[int, int, int, int]] = []
