@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +24,8 @@ PATTERNS = [
     EnginePattern(literal_regex("a.b*c(d)"), False),
     EnginePattern(r"1[3-9][0-9]{9}", False, DIGITS, DIGITS, r"(?<![0-9]\.)", r"(?!\.[0-9])"),
 ] + [EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after, p.guard_before,
-                   p.guard_after) for d in DETECTORS for p in d.PATTERNS]
+                   p.guard_after, p.anchor, p.anchor_reach, p.prefilter)
+      for d in DETECTORS for p in d.PATTERNS]
 
 SAMPLES = [
     "",
@@ -167,3 +169,110 @@ def test_a_large_field_is_scanned_without_copies() -> None:
     email = next(i for i, p in enumerate(PATTERNS) if "@" in p.regex)
     assert {(ti, s) for ti, pid, s, _ in hits if pid == email} == {(0, 0), (1, size - 39)}
     assert peak < 1.25 * size, f"peak {peak / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB field"
+
+
+# Windows: with Hyperscan, `re` searches only near the reported match ends. These
+# tokens make matches touch, overlap, nest and sit next to almost-matches (digit runs
+# one longer or shorter, dots after digits, several `@`), so that a window cut in the
+# wrong place would lose or invent a span.
+WINDOW_TOKENS = [*"0123456789abcXYZ:-.@+ _,李", "89860012345678901234", "8986001234567890123",
+                 "460001234567890", "4600012345678901", "+86 138-1234-5678", "0086 13812345678",
+                 "a.b-c@d.e-f.cn", "x@y.co.uk.", "@@", "02-1A-11-F0-C3-7E", "02:1a:11:f0:c3:7e:",
+                 "110101199003077777", "11010119900307777X", "490154203237518",
+                 "+1 (650) 253-0000", "jane@example.org", "q" * 70]
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WINDOW_TOKENS), max_size=30).map("".join),
+                max_size=4))
+def test_windows_give_the_spans_of_a_whole_search(texts: list[str]) -> None:
+    e = Engine(PATTERNS, "hyperscan")
+    with mock.patch.object(engine_mod, "WINDOW_COST", 0):  # windows, however many ends
+        got = e.scan_many(texts)
+    assert got == Engine(PATTERNS, "re").scan_many(texts) == e.scan_many(texts)
+    for th in e.hits(texts):  # and the ends are used, not dropped
+        assert all(isinstance(ends, list) and ends for ends in th.ends.values())
+        assert (th.data is None) == texts[th.text_index].isascii()
+        text = texts[th.text_index]
+        for pid, ends in th.ends.items():  # `matches` gives the text of those spans
+            with mock.patch.object(engine_mod, "WINDOW_COST", 0):
+                assert e.matches(pid, text, ends, th.data) == [
+                    text[s:end] for s, end in e.spans(pid, text, ends, th.data)]
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_a_window_is_searched_not_the_whole_text() -> None:
+    imei = next(i for i, p in enumerate(PATTERNS) if p.regex == "[0-9]{15}")
+    text = "x" * 5000 + " 490154203237518 " + "y" * 5000 + " 352099001761481"
+    e = Engine(PATTERNS, "hyperscan")
+    (th,) = e.hits([text])
+    ends = th.ends[imei]
+    # Hyperscan's ends: past the space after the first (the edge), the text's end for
+    # the second
+    assert ends == [5017, 10033]
+    windows = engine_mod._windows(15, "", 0, text, ends)
+    assert windows == [(5001, 5017), (10017, 10033)]  # 16 characters before each end
+    assert e.spans(imei, text, ends) == [(5001, 5016), (10018, 10033)] == e.spans(imei, text)
+    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0), "", text, ends) == [
+        (5001, 5016), (10018, 10033)]  # from the windows, not a whole search (None)
+    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0), "", text, ends * 40) is None
+
+
+def test_reach_of_patterns() -> None:
+    def reach(p: EnginePattern) -> tuple[int | None, int, int] | None:
+        return engine_mod._reach(p, re.compile(p.python_regex, re.ASCII))
+
+    assert reach(PATTERNS[0]) == (15, 1, 0)  # the edge is a one-character lookahead
+    assert reach(PATTERNS[5]) == (11, 2, 0)  # (?!\.[0-9]) reads two
+    email = next(p for p in PATTERNS if "@" in p.regex)
+    assert email.anchor == "@" and reach(email) == (None, 2, 64)  # unbounded, anchored
+    assert reach(EnginePattern("a+")) is None  # unbounded: whole texts
+    assert reach(EnginePattern("ab", guard_after=r"(?!x*y)")) is None
+    assert reach(EnginePattern("ab", guard_after=r"(?!x{40})")) is None  # past LOOK
+    assert reach(EnginePattern(r"ab\b")) == (2, 1, 0)
+    assert reach(EnginePattern("ab$")) is None  # a window's end would satisfy `$`
+    assert reach(EnginePattern("(?:ab(?=c)|d)+x")) is None
+    assert reach(EnginePattern("(?:ab(?=cd)|d){1,3}x")) == (7, 2, 0)
+    # over UTF-8: widths in bytes, the anchor's reach four bytes a character
+    assert engine_mod._bytes_pattern(email)[1:] == ((None, 2, 256), b"@")  # type: ignore[index]
+    assert engine_mod._bytes_pattern(EnginePattern("李雷"))[1] == (6, 0, 0)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("regex", "safe"), [
+    ("[0-9]{15}", True), ("李雷", True), ("(?i:ab)c", True), (r"\d\s\w", True),
+    (".", False), ("[^0-9]", False), (r"\D", False), (r"\W", False), (r"\S", False),
+    ("[é]", False), ("a(?![^b])", False), ("(?:a|[^x]){2}", False),
+])
+def test_patterns_that_read_the_same_over_utf8(regex: str, safe: bool) -> None:
+    assert (engine_mod._bytes_pattern(EnginePattern(regex)) is not None) is safe
+
+
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_non_ascii_texts_are_searched_as_utf8() -> None:
+    e = Engine(PATTERNS, "hyperscan")
+    imei = next(i for i, p in enumerate(PATTERNS) if p.regex == "[0-9]{15}")
+    # 李雷 is 2 characters, 6 bytes; the first IMEI ends at byte 22 (+1: the NUL edge)
+    texts = ["李雷 490154203237518", "490154203237518", "é490154203237518é 李 490154203237518"]
+    hits = {th.text_index: th for th in e.hits(texts)}
+    assert hits[0].ends[imei] == [23] and hits[0].data == texts[0].encode()
+    assert hits[1].ends[imei] == [16] and hits[1].data is None  # ASCII: characters
+    # an edge may be the first byte of a character (é)
+    assert hits[2].ends[imei] == [18, 39]
+    # spans come back in characters (from windows over the bytes: short texts would
+    # otherwise be searched whole)
+    with mock.patch.object(engine_mod, "WINDOW_COST", 0):
+        assert e.spans(imei, texts[2], hits[2].ends[imei], hits[2].data) == [(1, 16), (20, 35)]
+        assert e.matches(imei, texts[2], hits[2].ends[imei], hits[2].data) == [
+            "490154203237518"] * 2
+        b = e._bytes[imei]
+        assert engine_mod._window_spans(b[0], b[1], b[2], hits[2].data, [18, 39]) == [
+            (2, 17), (24, 39)]
+    assert e.scan_many(texts) == Engine(PATTERNS, "re").scan_many(texts)
+    assert engine_mod._characters("a李b".encode(), 0, 5) == 3  # a, 李, b
+    assert engine_mod._characters("a李b".encode(), 1, 2) == 1  # the lead byte of 李
+    offsets = engine_mod._CharacterOffsets()
+    data = "a李b李".encode()
+    assert offsets.spans(data, [(4, 5), (0, 1)]) == [(2, 3), (0, 1)]
+    assert offsets.spans(data, [(1, 4), (5, 8)]) == [(1, 2), (3, 4)]  # between known ones
+    assert offsets.spans(b"\xc3\xa9x", [(2, 3)]) == [(1, 2)]  # another text: start over

@@ -4,30 +4,46 @@ An `EnginePattern` is an ASCII regular expression that both engines read the
 same way (no lookaround, no backreferences, explicit ASCII classes), plus
 guards on the characters around a match. Hyperscan has no lookaround, so it
 serves as a prefilter: it says which patterns may occur in which field, and
-Python's `re` then finds the exact spans (guards included) for those pairs
-only. The fallback backend (no `hyperscan` wheel) asks one combined `re`
+where their matches end, and Python's `re` then finds the exact spans (guards
+included) for those pairs only, searching only near those ends (`spans`).
+The fallback backend (no `hyperscan` wheel) asks one combined `re`
 whether anything occurs at all and, when it does, runs the same per-pattern
 `finditer`. Both backends therefore return identical spans; Hyperscan makes
 the "nothing here" case, the common one, cheap.
 
-`candidates(texts)` scans each text of `ALONE_CHARS` or more alone with a
+`hits(texts)` scans each text of `ALONE_CHARS` or more alone with a
 single-match database (each pattern reports at most once, and no joined copy
 of a large field is made, so memory stays a small multiple of the largest
 field). The other texts of a flow go through one Hyperscan call: UTF-8
 joined by NUL (which no pattern matches), match end offsets mapped back to
-the texts. When they report more than `MAX_EVENTS` matches (identifier-dense
-text: one Python callback per match), the scan stops and each text is
+the texts. When they report more than `MAX_EVENTS` matches, or one per
+`BYTES_PER_EVENT` bytes (identifier-dense text: one Python callback per
+match), the scan stops and each text is
 scanned alone with the single-match database instead. Compiled databases
 are cached on disk (`hscache`). Literal text (profile values) goes through
 `literal_regex`. As patterns are ASCII or literal, a match in a text is a
 match in its bytes, so the prefilter never hides a match from `re`.
+
+Windows. Every match `re` finds (start s, end e) is also a Hyperscan match
+of the looser expression, reported at end e or e + 1 (the edge character).
+So for a reported end E, a match ends at or before E and starts in
+`[E - 1 - width, E]` (width: the pattern's longest match; for a pattern
+with an `anchor`, from `anchor_reach` before the last anchor character).
+`spans` merges these start ranges into disjoint windows and runs `re` over
+each window only, ending the search `LOOK` characters past the window's last
+end so that lookaheads see the real text; a match is kept when it starts in
+the window and ends by its last end. As no match starts between windows,
+`finditer` over a window is in step with `finditer` over the whole text, and
+both give the same spans (the tests compare them with the `re` backend). Texts
+that are not ASCII (byte ends are not character ends), texts scanned alone or
+after too many events (no ends), and unbounded patterns without an anchor are
+searched whole.
 
 An `Engine` keeps scratch space: use one per thread.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
 import re
@@ -35,7 +51,9 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from re import _constants as _const  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any, NamedTuple
 
 from . import hscache
 
@@ -49,12 +67,21 @@ except ImportError:  # pragma: no cover - depends on the platform
 
 BACKENDS = ("hyperscan", "re")
 #: Match events per flow scan before switching to per-field single-match scans
-#: (each event is a Python call; past this the text is identifier-dense).
+#: (each event is a Python call; past this the text is identifier-dense): at
+#: least MAX_EVENTS, or one per BYTES_PER_EVENT bytes of the joined texts.
+#: Events are cheap next to what they save: their ends let `re` search small
+#: windows instead of whole texts.
 MAX_EVENTS = 512
+BYTES_PER_EVENT = 16
 #: Texts this long (characters) are scanned on their own, single-match, never
 #: joined: no copy of a large field is made, and its events stay bounded.
 ALONE_CHARS = 64 * 1024
 _SEP = b"\x00"
+#: Characters a lookahead may read past a match's end (checked per pattern).
+LOOK = 32
+#: About as many characters as `re` searches in the time the Python work of one
+#: window takes: with more ends than a text's length over this, it is searched whole.
+WINDOW_COST = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +101,15 @@ class EnginePattern:
     edge_after: str = ""
     guard_before: str = ""  # e.g. r"(?<![0-9]\.)"
     guard_after: str = ""
+    #: A character every match holds, none after it and at most `anchor_reach`
+    #: characters after the match's start (`@` in an email): bounds where an
+    #: unbounded pattern's match can start, given where it ends.
+    anchor: str = ""
+    anchor_reach: int = 0
+    #: A Hyperscan expression to use instead of the pattern's own (with edges): it
+    #: must match wherever the pattern does, ending at the same place or one
+    #: character later, and may be shared (one entry serves several patterns).
+    prefilter: str = ""
 
     @property
     def python_regex(self) -> str:
@@ -84,6 +120,8 @@ class EnginePattern:
 
     @property
     def hyperscan_regex(self) -> str:
+        if self.prefilter:
+            return self.prefilter
         before = f"(?:^|[^{self.edge_before}])" if self.edge_before else ""
         after = f"(?:[^{self.edge_after}]|$)" if self.edge_after else ""
         return f"{before}(?:{self.regex}){after}"
@@ -114,9 +152,29 @@ def available_backends() -> tuple[str, ...]:
     return BACKENDS if _hs is not None else ("re",)
 
 
-def _on_event(pid: int, _start: int, end: int, _flags: int, events: list[tuple[int, int]]) -> bool:
+#: Per text: pattern index -> Hyperscan match ends, or () when they are not
+#: known (the text is then searched whole).
+Hits = dict[int, list[int] | tuple[()]]
+
+
+class TextHits(NamedTuple):
+    """The patterns that may match one text, and where their matches end.
+
+    `ends` are character offsets in the text, or, when `data` is set (a text
+    that is not ASCII), byte offsets in `data`, its UTF-8: `spans` then
+    searches the bytes, and only the spans it finds become character offsets.
+    """
+
+    text_index: int
+    ends: Hits
+    data: bytes | None = None
+
+
+def _on_event(pid: int, _start: int, end: int, _flags: int,
+              context: tuple[list[tuple[int, int]], int]) -> bool:
+    events, limit = context
     events.append((pid, end))
-    return len(events) > MAX_EVENTS  # True stops the scan
+    return len(events) > limit  # True stops the scan
 
 
 def _on_single(pid: int, _start: int, _end: int, _flags: int, ids: set[int]) -> None:
@@ -128,7 +186,8 @@ class Engine:
 
     `scan(text)` returns `(pattern index, start, end)`; `scan_many(texts)`
     returns `(text index, pattern index, start, end)`; both sorted, with
-    character offsets.
+    character offsets. `hits(texts)` is the prefilter with match ends, and
+    `spans(pid, text, ends)` the exact spans of one pattern near those ends.
     """
 
     def __init__(self, patterns: Sequence[EnginePattern], backend: str = "auto") -> None:
@@ -138,7 +197,15 @@ class Engine:
             raise ValueError(f"engine backend {backend!r} is not available")
         self.backend = backend
         self.patterns = tuple(patterns)
-        self._compiled = [re.compile(p.python_regex, re.ASCII) for p in self.patterns]
+        # Python regexes are compiled when a pattern first needs one (with a thousand
+        # profile variants, compiling them all would add ~0.1 s to every start).
+        self._compiled: list[re.Pattern[str] | None] = [None] * len(self.patterns)
+        # Per pattern, worked out when first needed (start-up stays as it was):
+        # its reach (`_reach`), and the pattern over UTF-8 bytes for texts that are not
+        # ASCII (`_bytes_pattern`; None: not the same there).
+        self._reach: list[Any] = [_UNSET] * len(self.patterns)
+        self._bytes: list[Any] = [_UNSET] * len(self.patterns)
+        self._characters = _CharacterOffsets()
         # Hyperscan entries, (expression, caseless) -> the patterns that share it.
         self._entries, self._members = _entries(self.patterns)
         self._multi: Any = None
@@ -154,66 +221,335 @@ class Engine:
         log.debug("engine: %d patterns, %d entries on %s", len(self.patterns),
                   len(self._entries), backend)
 
-    def _alone(self, text: str) -> set[int]:
+    def _alone(self, text: str) -> Hits:
         """Patterns that may match `text`, from a single-match scan of it alone."""
         ids: set[int] = set()
         self._single.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=_on_single,
                           context=ids)
         members = self._members
-        return {pid for k in ids for pid in members[k]}
+        return {pid: () for k in ids for pid in members[k]}
 
-    def _joined(self, texts: Sequence[str], which: list[int]) -> dict[int, set[int]]:
-        """Patterns per text for the short texts `which`, from one scan of them joined."""
-        datas = [texts[i].encode("utf-8", "surrogatepass") for i in which]
-        starts = [0, *accumulate(len(d) + 1 for d in datas)][:-1]
+    def _joined(self, texts: Sequence[str], which: Sequence[int]) -> dict[int, TextHits]:
+        """Hits per text for the short texts `which`, from one scan of them joined."""
+        sub = [texts[i] for i in which] if len(which) != len(texts) else texts
+        joined = "\x00".join(sub)
+        datas: list[bytes] | None = None
+        if joined.isascii():  # the common case: one join, one encode, bytes = characters
+            data = joined.encode("ascii")
+        else:
+            datas = [t.encode("utf-8", "surrogatepass") for t in sub]
+            data = _SEP.join(datas)
         events: list[tuple[int, int]] = []
-        with contextlib.suppress(_hs.ScanTerminated):
-            self._multi.scan(_SEP.join(datas), match_event_handler=_on_event, context=events)
-        if len(events) > MAX_EVENTS:
-            return {i: ids for i in which if (ids := self._alone(texts[i]))}
-        members = self._members
-        per_text: dict[int, set[int]] = {}
+        limit = max(MAX_EVENTS, len(data) // BYTES_PER_EVENT)
+        try:
+            self._multi.scan(data, match_event_handler=_on_event, context=(events, limit))
+        except _hs.ScanTerminated:
+            return {i: TextHits(i, hits) for i in which if (hits := self._alone(texts[i]))}
+        if not events:
+            return {}
+        starts = [0, *accumulate(len(t) + 1 for t in (sub if datas is None else datas))]
+        by_text: dict[int, dict[int, list[int]]] = {}  # text -> entry -> byte ends
         for k, end in events:
-            per_text.setdefault(which[bisect_right(starts, end - 1) - 1], set()).update(
-                members[k])
+            j = bisect_right(starts, end - 1) - 1
+            entries = by_text.get(j)
+            if entries is None:
+                entries = by_text[j] = {}
+            ends = entries.get(k)
+            if ends is None:
+                entries[k] = [end - starts[j]]
+            else:
+                ends.append(end - starts[j])
+        members = self._members
+        per_text: dict[int, TextHits] = {}
+        for j, entries in by_text.items():
+            i = which[j]
+            got: Hits = {pid: ends for k, ends in entries.items() for pid in members[k]}
+            if datas is not None and len(datas[j]) != len(sub[j]):  # ends are in bytes
+                per_text[i] = TextHits(i, got, datas[j])
+            else:
+                per_text[i] = TextHits(i, got)
         return per_text
 
-    def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
-        """(text index, pattern indices that may match it): a superset, sorted."""
-        if not self.patterns:
+    def hits(self, texts: Sequence[str]) -> list[TextHits]:
+        """The patterns that may match each text (a superset) and their match ends,
+        for the texts where any may, sorted by text."""
+        if not self.patterns or not texts:
             return []
         if self._any is not None:
             search = self._any.search
             if len(texts) > 1 and search("\x00".join(texts)) is None:
                 return []
-            every = list(range(len(self.patterns)))
-            return [(i, every) for i, t in enumerate(texts) if search(t) is not None]
-        found: dict[int, set[int]] = {}
-        short = []
-        for i, t in enumerate(texts):
-            if len(t) >= ALONE_CHARS:
-                if ids := self._alone(t):
-                    found[i] = ids
-            elif t:
-                short.append(i)
-        if short:
-            found.update(self._joined(texts, short))
-        return [(i, sorted(found[i])) for i in sorted(found)]
+            return [TextHits(i, dict.fromkeys(range(len(self.patterns)), ()))
+                    for i, t in enumerate(texts) if search(t) is not None]
+        if max(map(len, texts)) < ALONE_CHARS:  # the common case: every text joined
+            found = self._joined(texts, range(len(texts)))
+        else:
+            found = {}
+            short = []
+            for i, t in enumerate(texts):
+                if len(t) >= ALONE_CHARS:
+                    if hits := self._alone(t):
+                        found[i] = TextHits(i, hits)
+                elif t:
+                    short.append(i)
+            if short:
+                found.update(self._joined(texts, short))
+        return [found[i] for i in sorted(found)]
 
-    def spans(self, pid: int, text: str) -> list[tuple[int, int]]:
-        """Exact (start, end) of pattern `pid` in `text`, guards checked."""
-        return [m.span() for m in self._compiled[pid].finditer(text)]
+    def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
+        """(text index, pattern indices that may match it): a superset, sorted."""
+        return [(th.text_index, sorted(th.ends)) for th in self.hits(texts)]
+
+    def _regex(self, pid: int) -> re.Pattern[str]:
+        rx = self._compiled[pid]
+        if rx is None:
+            rx = self._compiled[pid] = re.compile(self.patterns[pid].python_regex, re.ASCII)
+        return rx
+
+    def _windowed(self, pid: int, text: str, ends: Sequence[int],
+                  data: bytes | None) -> tuple[list[tuple[int, int]] | None, bytes | None]:
+        """(spans from windows, or None: search the whole text; the bytes they are in,
+        or None: characters of `text`)."""
+        if not ends:
+            return None, None
+        if data is None:
+            reach = self._reach[pid]
+            if reach is _UNSET:
+                reach = self._reach[pid] = _reach(self.patterns[pid], self._regex(pid))
+            return _window_spans(self._regex(pid), reach, self.patterns[pid].anchor,
+                                 text, ends), None
+        b = self._bytes[pid]
+        if b is _UNSET:
+            b = self._bytes[pid] = _bytes_pattern(self.patterns[pid])
+        if b is None:
+            return None, None
+        return _window_spans(b[0], b[1], b[2], data, ends), data
+
+    def spans(self, pid: int, text: str, ends: Sequence[int] = (),
+              data: bytes | None = None) -> list[tuple[int, int]]:
+        """Exact (start, end) of pattern `pid` in `text`, guards checked.
+
+        With `ends` (Hyperscan match ends, from `hits`: in `text`, or in `data`,
+        the text's UTF-8, when given), only windows before those ends are
+        searched; the result is the same.
+        """
+        got, where = self._windowed(pid, text, ends, data)
+        if got is None:
+            return [m.span() for m in self._regex(pid).finditer(text)]
+        return self._characters.spans(where, got) if where is not None and got else got
+
+    def matches(self, pid: int, text: str, ends: Sequence[int] = (),
+                data: bytes | None = None) -> list[str]:
+        """The text of each span `spans` gives (no character offsets worked out)."""
+        if ends and data is None:  # the common case, inline
+            reach = self._reach[pid]
+            if reach is _UNSET:
+                reach = self._reach[pid] = _reach(self.patterns[pid], self._regex(pid))
+            got = _window_spans(self._regex(pid), reach, self.patterns[pid].anchor, text, ends)
+            if got is not None:
+                return [text[s:e] for s, e in got]
+        elif ends:
+            got, where = self._windowed(pid, text, ends, data)
+            if got is not None and where is not None:
+                return [where[s:e].decode("utf-8", "surrogatepass") for s, e in got]
+        return [m.group() for m in self._regex(pid).finditer(text)]
 
     def scan_many(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
         out: list[tuple[int, int, int, int]] = []
-        for ti, ids in self.candidates(texts):
+        for ti, hits, data in self.hits(texts):
             text = texts[ti]
-            for pid in ids:
-                out.extend((ti, pid, s, e) for s, e in self.spans(pid, text))
+            for pid in sorted(hits):
+                out.extend((ti, pid, s, e) for s, e in self.spans(pid, text, hits[pid], data))
         return out
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         return [(pid, s, e) for _, pid, s, e in self.scan_many((text,))]
+
+
+_UNSET: Any = object()
+_NOT_CONTINUATION = bytes(b for b in range(256) if b & 0xC0 != 0x80)
+
+
+class _CharacterOffsets:
+    """Byte offsets in UTF-8 as character offsets, remembering those of the last
+    text: its patterns' spans are converted one pattern after another."""
+
+    def __init__(self) -> None:
+        self._data = b""
+        self._bytes = [0]
+        self._chars = [0]
+
+    def spans(self, data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Byte spans in `data` (at character boundaries) as character spans."""
+        if data is not self._data:
+            self._data, self._bytes, self._chars = data, [0], [0]
+        known, chars = self._bytes, self._chars
+        at: dict[int, int] = {}
+        for b in sorted({b for span in spans for b in span}):
+            i = bisect_right(known, b) - 1
+            at[b] = c = chars[i] + _characters(data, known[i], b)
+            if known[i] != b:
+                known.insert(i + 1, b)
+                chars.insert(i + 1, c)
+        return [(at[s], at[e]) for s, e in spans]
+
+
+def _characters(data: bytes, start: int, end: int) -> int:
+    """Characters that begin in `data[start:end]` (UTF-8: bytes less continuation bytes).
+
+    A byte end inside a character (an edge class matched its first byte) counts
+    that character: the offset is then one past the match's end, which windows
+    allow for.
+    """
+    return end - start - len(data[start:end].translate(None, _NOT_CONTINUATION))
+
+
+_Subject = str | bytes
+_Reach = tuple[int | None, int, int]  # (longest match or None: anchored, lookahead, anchor reach)
+
+
+def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subject: Any,
+                  ends: Sequence[int]) -> list[tuple[int, int]] | None:
+    """Spans of `rx` in `subject`, searched only in windows before `ends`; None when
+    the whole subject must be searched (see the module's docstring)."""
+    if reach is None or len(ends) * WINDOW_COST > len(subject):
+        return None  # (many ends: one search of the whole text costs less)
+    width, look, anchor_reach = reach
+    out: list[tuple[int, int]] = []
+    n = len(subject)
+    if len(ends) == 1 and width is not None:  # the common case: one window
+        last = ends[0]
+        windows: Sequence[tuple[int, int]] = ((max(last - 1 - width, 0), last),)
+    else:
+        windows = _windows(width, anchor, anchor_reach, subject, ends)
+    for lo, last in windows:
+        for m in rx.finditer(subject, lo, min(n, last + look)):
+            s, e = m.span()
+            if s > last:
+                break
+            if e > last:  # cut short by the window's end
+                return None
+            out.append((s, e))
+    return out
+
+
+def _windows(width: int | None, anchor: Any, anchor_reach: int, subject: Any,
+             ends: Sequence[int]) -> list[tuple[int, int]]:
+    """Disjoint (first start, last end) windows: a match ending at or before one of
+    `ends` starts in one of them, at or before its last end (see the module's
+    docstring)."""
+    out: list[tuple[int, int]] = []
+    for end in sorted(ends):
+        if width is not None:
+            lo = end - 1 - width
+        else:  # anchored: the match starts at most anchor_reach before its last anchor
+            lo = subject.rfind(anchor, 0, max(end - 1, 0)) - anchor_reach
+        lo = max(lo, 0)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((lo, end))
+    return out
+
+
+def _reach(p: EnginePattern, rx: re.Pattern[Any], scale: int = 1) -> _Reach | None:
+    """(longest match or None when anchored, lookahead reach, anchor reach), or None
+    when `re` must search whole texts (unbounded and not anchored, or a lookahead
+    past LOOK). `scale`: units per character of the anchor reach (4 over UTF-8)."""
+    tree = _parser.parse(rx.pattern, rx.flags)
+    width = tree.getwidth()[1]
+    look = _lookahead(tree)
+    if look is None or look > LOOK:
+        return None
+    if width < _parser.MAXREPEAT:
+        return width, look, 0
+    if p.anchor and p.anchor_reach > 0:
+        return None, look, p.anchor_reach * scale
+    return None
+
+
+def _bytes_pattern(p: EnginePattern) -> tuple[re.Pattern[bytes], _Reach | None, bytes] | None:
+    """`p` compiled over UTF-8 bytes, with its reach and anchor there; None when it
+    would not match the same there (a negated class, `.`, a non-ASCII class)."""
+    try:
+        rx = re.compile(p.python_regex.encode("utf-8", "surrogatepass"))
+    except re.error:
+        return None
+    if not _byte_safe(_parser.parse(rx.pattern, rx.flags)):
+        return None
+    return rx, _reach(p, rx, 4), p.anchor.encode("utf-8", "surrogatepass")
+
+
+# (sre's opcodes and category codes are ints that overlap: keep them apart)
+_NEGATED_OPS = frozenset({_const.ANY, _const.NOT_LITERAL, _const.NEGATE,
+                          _const.NOT_LITERAL_IGNORE})
+_NEGATED_CATEGORIES = frozenset({_const.CATEGORY_NOT_DIGIT, _const.CATEGORY_NOT_SPACE,
+                                 _const.CATEGORY_NOT_WORD, _const.CATEGORY_NOT_LINEBREAK})
+
+
+def _byte_safe(tree: Any) -> bool:
+    """No item of `tree` can match part of a character or read one as a unit: no
+    negations or `.`, and classes of ASCII only."""
+    for op, av in tree:
+        if op in _NEGATED_OPS or (op is _const.CATEGORY and av in _NEGATED_CATEGORIES):
+            return False
+        if op is _const.IN:
+            for iop, iav in av:
+                if (iop in _NEGATED_OPS or (iop is _const.CATEGORY and iav in _NEGATED_CATEGORIES)
+                        or (iop is _const.LITERAL and iav > 0x7F)
+                        or (iop is _const.RANGE and iav[1] > 0x7F)):
+                    return False
+            continue
+        subs: list[Any] = []
+        if op in (_const.ASSERT, _const.ASSERT_NOT):
+            subs = [av[1]]
+        elif op is _const.BRANCH:
+            subs = av[1]
+        elif op in _NESTED:
+            subs = [av if op is _const.ATOMIC_GROUP else av[-1]]
+        if not all(_byte_safe(sub) for sub in subs):
+            return False
+    return True
+
+
+_AT_ONE = frozenset({_const.AT_BOUNDARY, _const.AT_NON_BOUNDARY, _const.AT_UNI_BOUNDARY,
+                     _const.AT_UNI_NON_BOUNDARY, _const.AT_LOC_BOUNDARY,
+                     _const.AT_LOC_NON_BOUNDARY})  # read one character ahead
+_NESTED = frozenset({_const.SUBPATTERN, _const.MAX_REPEAT, _const.MIN_REPEAT,
+                     _const.POSSESSIVE_REPEAT, _const.ATOMIC_GROUP})
+
+
+def _lookahead(tree: Any) -> int | None:
+    """The farthest `tree` reads past where a match may end, through lookaheads and
+    word boundaries (None: unbounded, or an end-of-text assertion, which a window's
+    end would satisfy)."""
+    far = 0
+    for op, av in tree:
+        subs: list[Any] = []
+        if op in (_const.ASSERT, _const.ASSERT_NOT):
+            direction, sub = av
+            if direction == 1:
+                w = sub.getwidth()[1]
+                inner = _lookahead(sub)
+                if w >= _parser.MAXREPEAT or inner is None:
+                    return None
+                far = max(far, w + inner)
+        elif op is _const.AT:
+            if av in _AT_ONE:
+                far = max(far, 1)
+            elif av not in (_const.AT_BEGINNING, _const.AT_BEGINNING_LINE,
+                            _const.AT_BEGINNING_STRING):
+                return None
+        elif op is _const.BRANCH:
+            subs = av[1]
+        elif op in _NESTED:
+            subs = [av if op is _const.ATOMIC_GROUP else av[-1]]
+        for sub in subs:
+            inner = _lookahead(sub)
+            if inner is None:
+                return None
+            far = max(far, inner)
+    return far
 
 
 _Entries = tuple[tuple[tuple[str, bool], ...], tuple[tuple[int, ...], ...]]

@@ -74,7 +74,8 @@ class Scanner:
         for det in detectors:
             for p in det.PATTERNS:
                 ep = EnginePattern(p.regex, p.caseless, p.edge_before, p.edge_after,
-                                   p.guard_before, p.guard_after)
+                                   p.guard_before, p.guard_after, p.anchor, p.anchor_reach,
+                                   p.prefilter)
                 rule = _PatternRule(det, p, (det.ENTITY, *det.KEY_ENTITIES))
                 # needs_key patterns (bare hex and digit runs) match tokens everywhere:
                 # they run only over the few fields whose key names their entity.
@@ -122,25 +123,26 @@ class Scanner:
                index: Sequence[int], found: dict[_Key, Detection],
                apps: dict[str, list[Field]]) -> None:
         """Run one engine over the fields at `index` and judge its candidates."""
-        for ti, ids in engine.candidates([fields[i].value for i in index]):
+        for ti, hits, data in engine.hits([fields[i].value for i in index]):
             f = fields[index[ti]]
             priors = key_priors(f.key)
-            for pid in ids:
+            for pid in sorted(hits):
                 rule = rules[pid]
+                ends = hits[pid]
                 if isinstance(rule, _PatternRule):
                     if rule.pattern.needs_key and not any(priors.get(e) for e in rule.key_entities):
                         continue  # before any regex work: most hex/digit runs end here
-                    for start, end in engine.spans(pid, f.value):
-                        det = self._pattern(rule, f, f.value[start:end], priors)
+                    for text in engine.matches(pid, f.value, ends, data):
+                        det = self._pattern(rule, f, text, priors)
                         if det is not None:
                             _add(found, det)
                 elif isinstance(rule, Variant) and rule.near:
-                    for start, end in engine.spans(pid, f.value):
-                        pair = self.known.near_value(rule, f.value[start:end])
+                    for text in engine.matches(pid, f.value, ends, data):
+                        pair = self.known.near_value(rule, text)
                         if pair is not None:
                             _add(found, Detection("LOCATION", f, pair, "known", 1.0, rule.steps,
                                                   ("profile", f"variant:{rule.name}")))
-                elif not engine.spans(pid, f.value):
+                elif not engine.matches(pid, f.value, ends, data):
                     continue
                 elif isinstance(rule, Variant):
                     if rule.key_entity and not priors.get(rule.key_entity):

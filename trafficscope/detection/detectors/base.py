@@ -22,6 +22,10 @@ DIGITS = "0-9"
 NOT_AFTER_DIGIT_DOT = r"(?<![0-9]\.)"  # no decimal fraction: `1.13812345678`
 NOT_BEFORE_DOT_DIGIT = r"(?!\.[0-9])"
 ALNUM = "0-9A-Za-z"
+#: Hyperscan prefilter shared by the stand-alone digit-run patterns (IMEI, IMSI,
+#: ICCID, resident ID): a whole run of 15-20 digits. One shared expression keeps
+#: Hyperscan's multi-match scan about twice as fast as four separate ones.
+DIGIT_RUN_15_20 = "(?:^|[^0-9])(?:[0-9]{15}|[0-9]{17}[0-9Xx]|[0-9]{19,20})(?:[^0-9]|$)"
 
 
 class Pattern(NamedTuple):
@@ -32,6 +36,9 @@ class Pattern(NamedTuple):
     must not touch the match (both engines check them); `guard_before`/
     `guard_after` are extra lookarounds that Python checks. A `needs_key`
     pattern is reported only under a key naming the detector's entity.
+    `anchor`/`anchor_reach`, `prefilter`: see `EnginePattern` (an anchor lets
+    the engine search an unbounded pattern near its Hyperscan match ends; a
+    prefilter is a looser, faster Hyperscan expression several patterns share).
     """
 
     name: str
@@ -43,6 +50,9 @@ class Pattern(NamedTuple):
     guard_after: str = ""
     caseless: bool = False
     needs_key: bool = False
+    anchor: str = ""
+    anchor_reach: int = 0
+    prefilter: str = ""
 
 
 class FlowCandidate(NamedTuple):

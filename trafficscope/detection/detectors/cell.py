@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from ...model import Field
 from ..keys import normalize_key
@@ -30,11 +31,10 @@ class CellIdDetector(Detector):
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         groups: dict[tuple[str, str, tuple[str, ...]], dict[str, Field]] = {}
         for f in fields:
-            if not f.key or not _NUM.fullmatch(f.value.strip()):
+            if not f.key:
                 continue
-            parent, _, last = f.key.replace("[", ".").replace("]", "").rpartition(".")
-            role = ROLES.get(normalize_key(last))
-            if role is None:
+            parent, role = _role(f.key)
+            if role is None or not _NUM.fullmatch(f.value.strip()):
                 continue
             groups.setdefault((f.location, parent, f.encoding), {}).setdefault(role, f)
         for roles in groups.values():
@@ -48,6 +48,13 @@ class CellIdDetector(Detector):
             value = "-".join(roles[r].value.strip() if r in roles else "" for r in
                              ("mcc", "mnc", "lac", "cid"))
             yield FlowCandidate(cid, value, 0.8, ("keys:" + "+".join(sorted(roles)),))
+
+
+@lru_cache(maxsize=8192)
+def _role(key: str) -> tuple[str, str | None]:
+    """(parent key path, cell role of the last name or None)."""
+    parent, _, last = key.replace("[", ".").replace("]", "").rpartition(".")
+    return parent, ROLES.get(normalize_key(last))
 
 
 def _int(text: str) -> int:

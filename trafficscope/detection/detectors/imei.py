@@ -11,7 +11,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..checksums import imei_complete, imei_ok, imei_rbi_known
-from .base import DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
+from .base import (
+    DIGIT_RUN_15_20,
+    DIGITS,
+    NOT_AFTER_DIGIT_DOT,
+    NOT_BEFORE_DOT_DIGIT,
+    Detector,
+    Pattern,
+)
 
 
 class ImeiDetector(Detector):
@@ -20,7 +27,8 @@ class ImeiDetector(Detector):
     VALIDATOR = "luhn"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("imei", r"[0-9]{15}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT),
+                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
+                prefilter=DIGIT_RUN_15_20),
         Pattern("imei-14", r"[0-9]{14}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
                 guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True),
     )

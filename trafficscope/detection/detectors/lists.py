@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from ...model import Field
 from ..keys import key_priors, normalize_key
@@ -47,24 +48,54 @@ _DIGITS = re.compile(r"[0-9]")
 _NOT_APPS = re.compile(r"[0-9]+(?:\.[0-9]+)+|.*\.(?:com|cn|net|org|html|js|png|jpg)$")
 
 
-def _items(fields: Sequence[Field]) -> dict[tuple[str, str], dict[str, dict[str, Field]]]:
+_Lists = dict[tuple[str, str], dict[str, dict[str, Field]]]
+#: (list key, its items in index order, each with its kind or None)
+_Kinds = list[tuple[str, list[tuple[dict[str, Field], str | None]]]]
+#: The last flow's fields, their lists and the kinds of their items: the four list
+#: detectors of a flow run one after another on the same fields (one tuple, so a
+#: read sees a matching set).
+_last: tuple[object, _Lists, _Kinds] = (None, {}, [])
+
+
+@lru_cache(maxsize=8192)
+def _item_key(key: str) -> tuple[str, str, str] | None:
+    """(list key, index, role or "" for a bare item) of a key path, or None when it
+    is not an item of a list, or names no role."""
+    m = _ITEM.match(key.replace("[", ".").replace("]", ""))
+    if m is None:
+        return None
+    parent, index, leaf = m.group(1) or "", m.group(2), m.group(3)
+    if leaf is None:
+        return parent, index, ""
+    role = ROLES.get(normalize_key(leaf), "")
+    return (parent, index, role) if role else None
+
+
+def _items(fields: Sequence[Field]) -> _Lists:
     """(location, list key) -> index -> role (or "" for a bare item) -> field."""
-    lists: dict[tuple[str, str], dict[str, dict[str, Field]]] = {}
+    return _lists(fields)[0]
+
+
+def _lists(fields: Sequence[Field]) -> tuple[_Lists, _Kinds]:
+    """The lists of a flow (`_items`) and the kind of each item, worked out once."""
+    global _last
+    seen, lists, kinds = _last
+    if seen is fields:
+        return lists, kinds
+    lists = {}
     for f in fields:
         if not f.key:
             continue
-        m = _ITEM.match(f.key.replace("[", ".").replace("]", ""))
-        if m is None:
+        item = _item_key(f.key)
+        if item is None:
             continue
-        parent, index, leaf = m.group(1) or "", m.group(2), m.group(3)
-        if leaf is None:
-            role = ""
-        else:
-            role = ROLES.get(normalize_key(leaf), "")
-            if not role:
-                continue
+        parent, index, role = item
         lists.setdefault((f.location, parent), {}).setdefault(index, {}).setdefault(role, f)
-    return lists
+    kinds = [(parent, [(item, _kind(item)) for _, item in
+                       sorted(items.items(), key=lambda kv: int(kv[0]))])
+             for (_loc, parent), items in lists.items()]
+    _last = (fields, lists, kinds)
+    return lists, kinds
 
 
 def _kind(item: dict[str, Field]) -> str | None:
@@ -79,9 +110,10 @@ def _kind(item: dict[str, Field]) -> str | None:
 
 
 def records(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
-    for (_loc, parent), items in _items(fields).items():
-        hits = [item for _, item in sorted(items.items(), key=lambda kv: int(kv[0]))
-                if _kind(item) == entity]
+    for parent, items in _lists(fields)[1]:
+        hits = [item for item, kind in items if kind == entity]
+        if not hits:
+            continue
         keyed = bool(key_priors(parent or None).get(entity))
         if len(hits) >= MIN_ITEMS or (hits and keyed):
             first = min(hits[0].values(), key=lambda f: f.key or "")
