@@ -25,7 +25,8 @@ are cached on disk (`hscache`). Literal text (profile values) goes through
 match in its bytes, so the prefilter never hides a match from `re`.
 
 Windows. Every match `re` finds (start s, end e) is also a Hyperscan match
-of the looser expression, reported at end e or e + 1 (the edge character).
+of the looser expression (the pattern's own with edges, or a `prefilter`
+several patterns share), reported at end e or e + 1 (the edge character).
 So for a reported end E, a match ends at or before E and starts in
 `[E - 1 - width, E]` (width: the pattern's longest match; for a pattern
 with an `anchor`, from `anchor_reach` before the last anchor character).
@@ -34,10 +35,15 @@ each window only, ending the search `LOOK` characters past the window's last
 end so that lookaheads see the real text; a match is kept when it starts in
 the window and ends by its last end. As no match starts between windows,
 `finditer` over a window is in step with `finditer` over the whole text, and
-both give the same spans (the tests compare them with the `re` backend). Texts
-that are not ASCII (byte ends are not character ends), texts scanned alone or
-after too many events (no ends), and unbounded patterns without an anchor are
-searched whole.
+both give the same spans (the tests compare them with the `re` backend).
+
+A text that is not ASCII is searched as its UTF-8, with the pattern compiled
+for bytes (`_bytes_pattern`: only where it reads the same there), so
+Hyperscan's byte offsets are used as they are; the spans found are turned
+into character offsets (`spans`), or decoded into the matched values
+(`matches`, what the Scanner uses). Texts scanned alone or after too many
+events (no ends), texts with more ends than their length over `WINDOW_COST`,
+and unbounded patterns without an anchor are searched whole.
 
 An `Engine` keeps scratch space: use one per thread.
 """
