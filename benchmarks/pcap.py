@@ -1,6 +1,6 @@
 """End-to-end speed on a large pcap, as ratios against tshark and scapy on the same file.
 
-    python benchmarks/pcap.py [--mb 200] [--scapy-mb 20] [--keep FILE]
+    python benchmarks/pcap.py [--mb 200] [--scapy-mb 20] [--keep FILE] [--rounds 3]
 
 Generates an app-like capture of about --mb megabytes with
 `captures/make_pcap.py` (HTTP with identifiers, mostly TLS bytes, DNS, QUIC,
@@ -79,6 +79,9 @@ def main() -> None:
     p.add_argument("--scapy-mb", type=float, default=20.0,
                    help="scapy reads this many MB and its time is extrapolated")
     p.add_argument("--keep", help="write the capture here (and reuse it if it exists)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="trafficscope and tshark each run this many times, interleaved; the "
+                        "run with the least CPU time of each is kept (the machine is shared)")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,17 +101,25 @@ def main() -> None:
              str(ROOT / "captures" / "sample.pcapng"),
              "--profile", str(ROOT / "captures" / "sample.profile.toml"),
              "--app", "example.shoppingmall.android", "--db", str(Path(tmp) / "warm.db")])
-        db = Path(tmp) / "bench.db"
-        t_ts, c_ts, rss_ts, out = run([sys.executable, "-m", "trafficscope", "analyze", str(pcap),
-                                 "--profile", str(ROOT / "captures" / "sample.profile.toml"),
-                                 "--app", "example.shoppingmall.android", "--db", str(db)])
+        tshark = shutil.which("tshark")
+        best: dict[str, tuple[float, float, float, str]] = {}
+        for r in range(max(1, args.rounds)):
+            db = Path(tmp) / f"bench{r}.db"
+            runs = {"trafficscope": [sys.executable, "-m", "trafficscope", "analyze", str(pcap),
+                                     "--profile", str(ROOT / "captures" / "sample.profile.toml"),
+                                     "--app", "example.shoppingmall.android", "--db", str(db)]}
+            if tshark:
+                runs["tshark"] = [tshark, "-r", str(pcap), "-T", "fields",
+                                  "-e", "http.request.uri"]
+            for name, cmd in runs.items():
+                got = run(cmd)
+                if name not in best or got[1] < best[name][1]:
+                    best[name] = got
+        t_ts, c_ts, rss_ts, out = best["trafficscope"]
         summary = out.strip().splitlines()[0] if out.strip() else ""
         rows.append(("trafficscope", t_ts, c_ts, rss_ts, "analyze, end to end"))
-
-        tshark = shutil.which("tshark")
-        if tshark:
-            t_sh, c_sh, rss_sh, out = run([tshark, "-r", str(pcap), "-T", "fields",
-                                     "-e", "http.request.uri"])
+        if "tshark" in best:
+            t_sh, c_sh, rss_sh, out = best["tshark"]
             uris = sum(1 for line in out.splitlines() if line.strip())
             rows.append(("tshark", t_sh, c_sh, rss_sh, f"-e http.request.uri ({uris} URIs)"))
 
@@ -134,6 +145,7 @@ def main() -> None:
                      f" iteration x{scale:.1f}"))
 
     print(f"capture {mb:.0f} MB; {summary}")
+    print(f"trafficscope and tshark: least CPU of {max(1, args.rounds)} interleaved runs each")
     print("ratios: trafficscope's speed over each tool's, by CPU time (wall time in brackets)")
     print(f"{'':13} {'wall s':>7} {'CPU s':>7} {'MB/s CPU':>9} {'peak RSS':>9} {'ratio':>15}")
     for name, t, cpu, rss, note in rows:
