@@ -24,9 +24,8 @@ EXPECTED = [(0, 0, 5, 20), (1, 1, 6, 14)]
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "hs"
-    monkeypatch.setenv(hscache.ENV, str(d))
-    return d
+    monkeypatch.setenv(hscache.ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache" / "hyperscan"  # trafficscope.cache's folder for it
 
 
 def test_databases_are_written_private_and_reused(cache: Path,
@@ -69,7 +68,7 @@ def test_the_key_changes_with_patterns_and_flags() -> None:
 
 
 def test_a_directory_open_to_others_is_not_used(cache: Path) -> None:
-    cache.mkdir(mode=0o700)
+    cache.mkdir(mode=0o700, parents=True)
     os.chmod(cache, 0o777)
     assert Engine(PATTERNS).scan_many(TEXTS) == EXPECTED
     assert not list(cache.iterdir())

@@ -8,7 +8,7 @@ import pytest
 
 from trafficscope.decoding.fields import extract_fields
 from trafficscope.detection import Scanner
-from trafficscope.model import Flow
+from trafficscope.model import Field, Flow
 
 from .conftest import scan_one
 
@@ -81,3 +81,19 @@ LIST_ROWS = [
 @pytest.mark.parametrize(("body", "entity", "flag"), LIST_ROWS)
 def test_list_detectors(bare: Scanner, body: object, entity: str, flag: bool) -> None:
     assert (entity in _body_entities(bare, body)) is flag
+
+
+def test_list_items_worked_out_once_per_flow_are_not_reused_for_another() -> None:
+    # The four list detectors share what they work out for one flow's fields (kept
+    # by identity): a list changed in place between calls is worked out again.
+    from trafficscope.detection.detectors import lists
+
+    contact = [Field("body", "contacts[0].name", "Li Lei"),
+               Field("body", "contacts[0].phone", "13812345678")]
+    fields = list(contact)
+    assert list(lists.records(fields, "CONTACTS"))  # one contact under `contacts`
+    fields.clear()
+    assert list(lists.records(fields, "CONTACTS")) == []
+    same = tuple(contact)
+    first = list(lists.records(same, "CONTACTS"))
+    assert first and list(lists.records(same, "CONTACTS")) == first

@@ -8,9 +8,10 @@ the database depends on: expressions, ids, flags, mode, the Hyperscan module
 version and the machine. Any error while loading (a truncated file, another
 Hyperscan build, a database from another CPU) recompiles and rewrites.
 
-At most `MAX_FILES` databases are kept. Directory: `$TRAFFICSCOPE_CACHE_DIR`,
-else `$XDG_CACHE_HOME/trafficscope/hyperscan`, else
-`~/.cache/trafficscope/hyperscan`; created 0700, files 0600. The cache is
+At most `MAX_FILES` databases are kept. Directory: `trafficscope.cache`'s
+for `hyperscan` (`$TRAFFICSCOPE_CACHE_DIR/hyperscan`, else
+`$XDG_CACHE_HOME/trafficscope/hyperscan`, else
+`~/.cache/trafficscope/hyperscan`; created 0700, files 0600). The cache is
 not used when the directory is not owned by the user or is open to others
 (a database from someone else's file is not loaded); setting
 `TRAFFICSCOPE_CACHE_DIR` to an empty string turns it off.
@@ -22,26 +23,24 @@ import hashlib
 import logging
 import os
 import platform
-import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import cache
+
 log = logging.getLogger(__name__)
 
-ENV = "TRAFFICSCOPE_CACHE_DIR"
+ENV = cache.ENV
 #: Databases kept; the least recently written go first (each profile makes new ones).
 MAX_FILES = 32
 
 
 def cache_dir() -> Path | None:
-    """The cache directory to use, or None when caching is off."""
-    env = os.environ.get(ENV)
-    if env is not None:
-        return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "trafficscope" / "hyperscan"
+    """The cache directory to use (created, private to the user), or None when caching
+    is off or the directory is not safe."""
+    return cache.directory("hyperscan")
 
 
 def db_key(hs: Any, mode: int, expressions: Sequence[bytes], ids: Sequence[int],
@@ -54,19 +53,6 @@ def db_key(hs: Any, mode: int, expressions: Sequence[bytes], ids: Sequence[int],
         h.update(b"%d %d %d " % (i, f, len(e)))
         h.update(e)
     return h.hexdigest()
-
-
-def _usable(d: Path) -> bool:
-    try:
-        d.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = d.stat()
-    except OSError as exc:
-        log.debug("hyperscan cache %s unusable: %s", d, exc)
-        return False
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        log.debug("hyperscan cache %s not private to this user: not used", d)
-        return False
-    return True
 
 
 def _load(hs: Any, path: Path, mode: int) -> Any:
@@ -108,7 +94,7 @@ def compile_db(hs: Any, expressions: Sequence[bytes], ids: Sequence[int],
     mode = hs.HS_MODE_BLOCK if mode is None else mode
     d = cache_dir()
     path = None
-    if d is not None and _usable(d):
+    if d is not None:
         path = d / f"{db_key(hs, mode, expressions, ids, flags)}.hsdb"
         db = _load(hs, path, mode)
         if db is not None:

@@ -101,7 +101,8 @@ class Scanner:
 
     def scan(self, fields: Iterable[Field]) -> list[Detection]:
         """Detections in the fields of one flow, deduplicated."""
-        fields = fields if isinstance(fields, Sequence) else tuple(fields)
+        # a tuple: the flow detectors may keep what they work out per flow, by identity
+        fields = fields if isinstance(fields, tuple) else tuple(fields)
         found: dict[_Key, Detection] = {}
         apps: dict[str, list[Field]] = {}
         keyed = [i for i, f in enumerate(fields)

@@ -80,7 +80,7 @@ def _lists(fields: Sequence[Field]) -> tuple[_Lists, _Kinds]:
     """The lists of a flow (`_items`) and the kind of each item, worked out once."""
     global _last
     seen, lists, kinds = _last
-    if seen is fields:
+    if seen is fields and isinstance(fields, tuple):  # (a list may have changed since)
         return lists, kinds
     lists = {}
     for f in fields:
