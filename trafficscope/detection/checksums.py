@@ -1,9 +1,14 @@
 """Check digits and identifier plausibility, as small module-level functions.
 
 Where python-stdnum already implements a check it is called, not rewritten.
+Its checks cost tens of microseconds each, and a phone sends the same
+identifier in request after request, so answers are remembered (a bounded
+cache, in this process only).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from stdnum import imei as _imei
 from stdnum import luhn as _luhn
@@ -15,6 +20,7 @@ IMEI_RBI = frozenset({
 })
 
 
+@lru_cache(maxsize=4096)
 def luhn_ok(digits: str) -> bool:
     """True when `digits` (ASCII digits only, at least 2) passes the Luhn check."""
     if len(digits) < 2 or not (digits.isascii() and digits.isdigit()):
@@ -27,6 +33,7 @@ def luhn_digit(digits: str) -> str:
     return str(_luhn.calc_check_digit(digits))
 
 
+@lru_cache(maxsize=4096)
 def imei_ok(digits: str) -> bool:
     """A 15-digit IMEI with a valid check digit and a TAC that is not all zeros."""
     return (len(digits) == 15 and digits.isascii() and digits.isdigit()
