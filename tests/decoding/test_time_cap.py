@@ -70,14 +70,14 @@ def test_values_decoded_before_the_deadline_stay_the_rest_are_cut() -> None:
 
 
 def test_values_remembered_across_flows_still_honour_each_flows_budget() -> None:
-    """A value decoded in one flow is remembered (`values._DECODED`) and given again to
+    """A value decoded in one flow is remembered (`values._KNOWN`) and given again to
     the next flows with the same answer; a flow whose time is spent still keeps it as sent."""
     from trafficscope.decoding import values
 
     value = base64.b64encode(b'{"android_id": "a1b2c3d4e5f60718"}').decode()
-    values._DECODED.pop(value, None)
+    values._KNOWN.pop(value, None)
     first = list(walk("header", "x-d", value, (), DEFAULT_LIMITS))
-    assert value in values._DECODED
+    assert values._KNOWN.get(value) is not None
     again = list(walk("header", "x-d", value, (), DEFAULT_LIMITS))
     assert again == first
     assert {("x-d", value, ()), ("x-d.android_id", "a1b2c3d4e5f60718", ("base64", "json"))} <= {
@@ -96,4 +96,4 @@ def test_values_that_needed_decompression_are_not_remembered() -> None:
     value = base64.b64encode(gzip.compress(INNER.encode())).decode()
     fields = list(walk("query", "q", value, (), DEFAULT_LIMITS))
     assert any(f.value == "490154203237518" for f in fields)
-    assert value not in values._DECODED  # its answer depends on the flow's budget
+    assert value not in values._KNOWN  # its answer depends on the flow's budget

@@ -163,27 +163,35 @@ _GATE = re.compile("|".join(f"(?:{gate})" for _, gate, _ in VALUE_DECODERS))
 _GATE_MATCH = _GATE.match
 
 
-#: Values no decoder recognised (User-Agents, content types, tokens repeat in
-#: every flow), under the default limits. A negative answer is remembered only
-#: when the flow's budget could not have changed it; cleared when it fills.
-_PLAIN: set[str] = set()
-_PLAIN_MAX = 8192
-_PLAIN_LEN = 512
-#: The same for values a decoder did recognise (a device id sent as base64 in a
-#: header of every request): the answer is remembered when it is whole (not cut)
-#: and nothing was decompressed to reach it, so the budget played no part; it is
-#: reused when the flow's budget is as large again. Decoded nodes are only read.
-_DECODED: dict[str, Decoded] = {}
+#: Answers for values under the default limits, which repeat from flow to flow
+#: (User-Agents, content types, tokens; a device id sent as base64 in a header of
+#: every request): None when no decoder recognised the value, else its decoding.
+#: An answer is remembered only when the flow's budget played no part in it (the
+#: budget was whole, nothing was decompressed, nothing was cut); a decoding is
+#: given again only when the flow's budget is whole again. Decoded nodes are only
+#: read. Cleared when it fills.
+_KNOWN: dict[str, Decoded | None] = {}
+_KNOWN_MAX = 16384
+_KNOWN_LEN = 512
+_UNKNOWN = Decoded((), None)  # (a marker: not an answer)
+
+
+def _remember(text: str, answer: Decoded | None) -> None:
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+    _KNOWN[text] = answer
 
 
 def _decode_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
-    cached = limits is DEFAULT_LIMITS
-    if not _GATE_MATCH(text) or (cached and text in _PLAIN):
+    if not _GATE_MATCH(text):
         return None
+    cached = limits is DEFAULT_LIMITS and len(text) <= _KNOWN_LEN
     full = budget.left >= limits.max_value_decoded
-    if cached and full:
-        known = _DECODED.get(text)
-        if known is not None and not budget.expired():
+    if cached:
+        known = _KNOWN.get(text, _UNKNOWN)
+        if known is None:
+            return None
+        if known is not _UNKNOWN and full and not budget.expired():
             return known
     if budget.expired():
         return Decoded((), None, True)  # the flow's time is spent: kept as sent, marked
@@ -192,16 +200,12 @@ def _decode_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
         inner = decoder(text, limits, budget)
         if inner is not None:
             found = inner if isinstance(inner, Decoded) else Decoded((name,), inner)
-            if (cached and full and budget.left == left and len(text) <= _PLAIN_LEN
-                    and not found.truncated and found.node is not None):
-                if len(_DECODED) >= _PLAIN_MAX:
-                    _DECODED.clear()
-                _DECODED[text] = found
+            if (cached and full and budget.left == left and not found.truncated
+                    and found.node is not None):
+                _remember(text, found)
             return found
-    if cached and len(text) <= _PLAIN_LEN and budget.left >= limits.max_value_decoded:
-        if len(_PLAIN) >= _PLAIN_MAX:
-            _PLAIN.clear()
-        _PLAIN.add(text)
+    if cached and full:
+        _remember(text, None)
     return None
 
 

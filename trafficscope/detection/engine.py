@@ -313,23 +313,21 @@ class Engine:
         return rx
 
     def _windowed(self, pid: int, text: str, ends: Sequence[int],
-                  data: bytes | None) -> tuple[list[tuple[int, int]] | None, bytes | None]:
-        """(spans from windows, or None: search the whole text; the bytes they are in,
-        or None: characters of `text`)."""
+                  data: bytes | None) -> list[tuple[int, int]] | None:
+        """Spans from windows before `ends`: in `data` when given, else in `text`; None
+        when the whole text must be searched."""
         if not ends:
-            return None, None
+            return None
         if data is None:
             reach = self._reach[pid]
             if reach is _UNSET:
                 reach = self._reach[pid] = _reach(self.patterns[pid], self._regex(pid))
             return _window_spans(self._regex(pid), reach, self.patterns[pid].anchor,
-                                 text, ends), None
+                                 text, ends)
         b = self._bytes[pid]
         if b is _UNSET:
             b = self._bytes[pid] = _bytes_pattern(self.patterns[pid])
-        if b is None:
-            return None, None
-        return _window_spans(b[0], b[1], b[2], data, ends), data
+        return None if b is None else _window_spans(b[0], b[1], b[2], data, ends)
 
     def spans(self, pid: int, text: str, ends: Sequence[int] = (),
               data: bytes | None = None) -> list[tuple[int, int]]:
@@ -339,26 +337,20 @@ class Engine:
         the text's UTF-8, when given), only windows before those ends are
         searched; the result is the same.
         """
-        got, where = self._windowed(pid, text, ends, data)
+        got = self._windowed(pid, text, ends, data)
         if got is None:
             return [m.span() for m in self._regex(pid).finditer(text)]
-        return self._characters.spans(where, got) if where is not None and got else got
+        return self._characters.spans(data, got) if data is not None and got else got
 
     def matches(self, pid: int, text: str, ends: Sequence[int] = (),
                 data: bytes | None = None) -> list[str]:
         """The text of each span `spans` gives (no character offsets worked out)."""
-        if ends and data is None:  # the common case, inline
-            reach = self._reach[pid]
-            if reach is _UNSET:
-                reach = self._reach[pid] = _reach(self.patterns[pid], self._regex(pid))
-            got = _window_spans(self._regex(pid), reach, self.patterns[pid].anchor, text, ends)
-            if got is not None:
-                return [text[s:e] for s, e in got]
-        elif ends:
-            got, where = self._windowed(pid, text, ends, data)
-            if got is not None and where is not None:
-                return [where[s:e].decode("utf-8", "surrogatepass") for s, e in got]
-        return [m.group() for m in self._regex(pid).finditer(text)]
+        got = self._windowed(pid, text, ends, data)
+        if got is None:
+            return [m.group() for m in self._regex(pid).finditer(text)]
+        if data is None:
+            return [text[s:e] for s, e in got]
+        return [data[s:e].decode("utf-8", "surrogatepass") for s, e in got]
 
     def scan_many(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
         out: list[tuple[int, int, int, int]] = []
@@ -410,7 +402,6 @@ def _characters(data: bytes, start: int, end: int) -> int:
     return end - start - len(data[start:end].translate(None, _NOT_CONTINUATION))
 
 
-_Subject = str | bytes
 _Reach = tuple[int | None, int, int]  # (longest match or None: anchored, lookahead, anchor reach)
 
 
@@ -423,12 +414,7 @@ def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subjec
     width, look, anchor_reach = reach
     out: list[tuple[int, int]] = []
     n = len(subject)
-    if len(ends) == 1 and width is not None:  # the common case: one window
-        last = ends[0]
-        windows: Sequence[tuple[int, int]] = ((max(last - 1 - width, 0), last),)
-    else:
-        windows = _windows(width, anchor, anchor_reach, subject, ends)
-    for lo, last in windows:
+    for lo, last in _windows(width, anchor, anchor_reach, subject, ends):
         for m in rx.finditer(subject, lo, min(n, last + look)):
             s, e = m.span()
             if s > last:
@@ -444,6 +430,8 @@ def _windows(width: int | None, anchor: Any, anchor_reach: int, subject: Any,
     """Disjoint (first start, last end) windows: a match ending at or before one of
     `ends` starts in one of them, at or before its last end (see the module's
     docstring)."""
+    if len(ends) == 1 and width is not None:  # the common case: one window
+        return [(max(ends[0] - 1 - width, 0), ends[0])]
     out: list[tuple[int, int]] = []
     for end in sorted(ends):
         if width is not None:
@@ -506,13 +494,7 @@ def _byte_safe(tree: Any) -> bool:
                         or (iop is _const.RANGE and iav[1] > 0x7F)):
                     return False
             continue
-        subs: list[Any] = []
-        if op in (_const.ASSERT, _const.ASSERT_NOT):
-            subs = [av[1]]
-        elif op is _const.BRANCH:
-            subs = av[1]
-        elif op in _NESTED:
-            subs = [av if op is _const.ATOMIC_GROUP else av[-1]]
+        subs = [av[1]] if op in (_const.ASSERT, _const.ASSERT_NOT) else _subtrees(op, av)
         if not all(_byte_safe(sub) for sub in subs):
             return False
     return True
@@ -525,13 +507,23 @@ _NESTED = frozenset({_const.SUBPATTERN, _const.MAX_REPEAT, _const.MIN_REPEAT,
                      _const.POSSESSIVE_REPEAT, _const.ATOMIC_GROUP})
 
 
+def _subtrees(op: Any, av: Any) -> list[Any]:
+    """The sub-patterns of a group, repeat or alternation item of a parse tree (an
+    assertion's are left to the caller: lookbehind and lookahead differ)."""
+    if op is _const.BRANCH:
+        return list(av[1])
+    if op in _NESTED:
+        return [av if op is _const.ATOMIC_GROUP else av[-1]]
+    return []
+
+
 def _lookahead(tree: Any) -> int | None:
     """The farthest `tree` reads past where a match may end, through lookaheads and
     word boundaries (None: unbounded, or an end-of-text assertion, which a window's
     end would satisfy)."""
     far = 0
     for op, av in tree:
-        subs: list[Any] = []
+        subs: list[Any] = _subtrees(op, av)
         if op in (_const.ASSERT, _const.ASSERT_NOT):
             direction, sub = av
             if direction == 1:
@@ -546,10 +538,6 @@ def _lookahead(tree: Any) -> int | None:
             elif av not in (_const.AT_BEGINNING, _const.AT_BEGINNING_LINE,
                             _const.AT_BEGINNING_STRING):
                 return None
-        elif op is _const.BRANCH:
-            subs = av[1]
-        elif op in _NESTED:
-            subs = [av if op is _const.ATOMIC_GROUP else av[-1]]
         for sub in subs:
             inner = _lookahead(sub)
             if inner is None:

@@ -159,6 +159,14 @@ def last_name(key: str | None) -> str | None:
 
 
 @lru_cache(maxsize=8192)
+def split_key(key: str) -> tuple[str, str]:
+    """(parent path, normalised last name) of a key path: `a.b[2].Cell-ID` ->
+    (`a.b.2`, `cellid`). Siblings share the parent."""
+    parent, _, last = key.replace("[", ".").replace("]", "").rpartition(".")
+    return parent, normalize_key(last)
+
+
+@lru_cache(maxsize=8192)
 def key_priors(key: str | None) -> Mapping[str, float]:
     """Entity -> prior for a field's key path (its last name counts); empty when none."""
     name = last_name(key)

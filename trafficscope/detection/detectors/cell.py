@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
 from ...model import Field
-from ..keys import normalize_key
+from ..keys import split_key
 from .base import Detector, FlowCandidate
 
 ROLES = {
@@ -33,7 +32,8 @@ class CellIdDetector(Detector):
         for f in fields:
             if not f.key:
                 continue
-            parent, role = _role(f.key)
+            parent, last = split_key(f.key)
+            role = ROLES.get(last)
             if role is None or not _NUM.fullmatch(f.value.strip()):
                 continue
             groups.setdefault((f.location, parent, f.encoding), {}).setdefault(role, f)
@@ -48,13 +48,6 @@ class CellIdDetector(Detector):
             value = "-".join(roles[r].value.strip() if r in roles else "" for r in
                              ("mcc", "mnc", "lac", "cid"))
             yield FlowCandidate(cid, value, 0.8, ("keys:" + "+".join(sorted(roles)),))
-
-
-@lru_cache(maxsize=8192)
-def _role(key: str) -> tuple[str, str | None]:
-    """(parent key path, cell role of the last name or None)."""
-    parent, _, last = key.replace("[", ".").replace("]", "").rpartition(".")
-    return parent, ROLES.get(normalize_key(last))
 
 
 def _int(text: str) -> int:

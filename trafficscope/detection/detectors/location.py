@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import ClassVar
 
 from ...model import Field
-from ..keys import normalize_key
+from ..keys import split_key
 from .base import (
     DIGITS,
     NOT_AFTER_DIGIT_DOT,
@@ -78,13 +77,6 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(h)))
 
 
-@lru_cache(maxsize=4096)
-def _split_key(key: str) -> tuple[str, str]:
-    path = key.replace("[", ".").replace("]", "")
-    parent, _, last = path.rpartition(".")
-    return parent, normalize_key(last)
-
-
 class LocationDetector(Detector):
     ENTITY = "LOCATION"
     _N = r"-?[0-9]{1,3}\.[0-9]{2,15}"
@@ -110,7 +102,7 @@ class LocationDetector(Detector):
         for f in fields:
             if not f.key or len(f.value) > 32:
                 continue
-            parent, last = _split_key(f.key)
+            parent, last = split_key(f.key)
             if last in LAT_KEYS:
                 table_is_lat = True
             elif last in LON_KEYS:
