@@ -238,13 +238,8 @@ class Engine:
     def _joined(self, texts: Sequence[str], which: Sequence[int]) -> dict[int, TextHits]:
         """Hits per text for the short texts `which`, from one scan of them joined."""
         sub = [texts[i] for i in which] if len(which) != len(texts) else texts
-        joined = "\x00".join(sub)
-        datas: list[bytes] | None = None
-        if joined.isascii():  # the common case: one join, one encode, bytes = characters
-            data = joined.encode("ascii")
-        else:
-            datas = [t.encode("utf-8", "surrogatepass") for t in sub]
-            data = _SEP.join(datas)
+        datas = [t.encode("utf-8", "surrogatepass") for t in sub]
+        data = _SEP.join(datas)
         events: list[tuple[int, int]] = []
         limit = max(MAX_EVENTS, len(data) // BYTES_PER_EVENT)
         try:
@@ -253,7 +248,7 @@ class Engine:
             return {i: TextHits(i, hits) for i in which if (hits := self._alone(texts[i]))}
         if not events:
             return {}
-        starts = [0, *accumulate(len(t) + 1 for t in (sub if datas is None else datas))]
+        starts = [0, *accumulate(len(d) + 1 for d in datas)]
         by_text: dict[int, dict[int, list[int]]] = {}  # text -> entry -> byte ends
         for k, end in events:
             j = bisect_right(starts, end - 1) - 1
@@ -270,7 +265,7 @@ class Engine:
         for j, entries in by_text.items():
             i = which[j]
             got: Hits = {pid: ends for k, ends in entries.items() for pid in members[k]}
-            if datas is not None and len(datas[j]) != len(sub[j]):  # ends are in bytes
+            if len(datas[j]) != len(sub[j]):  # not ASCII: ends are in bytes
                 per_text[i] = TextHits(i, got, datas[j])
             else:
                 per_text[i] = TextHits(i, got)
