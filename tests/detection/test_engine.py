@@ -94,6 +94,26 @@ def test_many_events_fall_back_to_single_match(monkeypatch: pytest.MonkeyPatch) 
     assert len(e.scan_many(texts)) == 11
 
 
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_many_texts_are_scanned_in_joins_of_bounded_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fields of many flows come in one call: they are joined JOIN_CHARS at a
+    # time (here 64 characters), and the spans are those of each text alone.
+    texts = [*SAMPLES, "a" * 100, *SAMPLES[::-1], "x" * 20 + " 13812345678"] * 3
+    e = Engine(PATTERNS, "hyperscan")
+    calls: list[int] = []
+    joined = e._joined
+    monkeypatch.setattr(e, "_joined",
+                        lambda ts, which: calls.append(len(which)) or joined(ts, which))
+    monkeypatch.setattr(engine_mod, "JOIN_CHARS", 64)
+    got = e.scan_many(texts)
+    alone = [(i, *hit) for i, t in enumerate(texts) for hit in Engine(PATTERNS, "re").scan(t)]
+    assert got == alone
+    assert len(calls) > 6 and sum(calls) == sum(1 for t in texts if t)
+    monkeypatch.setattr(engine_mod, "JOIN_CHARS", 1 << 30)
+    calls.clear()
+    assert e.scan_many(texts) == alone and calls == [len(texts)]
+
+
 @pytest.mark.parametrize("text", [
     "plain", "a b", "+86 (0)10-1234", "a.b*c?d[e]{f}|g^h$i\\j", "tab\there", "nul\x00x",
     "李雷", "naïve", "100%", "#frag", "~/x", "'quote\"", "\x7f",
