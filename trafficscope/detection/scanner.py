@@ -53,6 +53,8 @@ class _PatternRule:
 
 _Rule = _PatternRule | Variant | str  # str: an installed app id
 _Key = tuple[str, str, str, str | None]
+#: A field to scan, with the results of its flow: detections, and installed apps seen.
+_Place = tuple[Field, dict[_Key, Detection], dict[str, list[Field]]]
 
 
 class Scanner:
@@ -101,31 +103,44 @@ class Scanner:
 
     def scan(self, fields: Iterable[Field]) -> list[Detection]:
         """Detections in the fields of one flow, deduplicated."""
-        # a tuple: the flow detectors may keep what they work out per flow, by identity
-        fields = fields if isinstance(fields, tuple) else tuple(fields)
-        found: dict[_Key, Detection] = {}
-        apps: dict[str, list[Field]] = {}
-        keyed = [i for i, f in enumerate(fields)
-                 if f.key and not self._keyed_entities.isdisjoint(key_priors(f.key))]
-        self._match(self._engine, self._rules, fields, range(len(fields)), found, apps)
-        if keyed:
-            self._match(self._keyed, self._keyed_rules, fields, keyed, found, apps)
-        for detector in self._flow_detectors:
-            for cand in detector.from_flow(fields):
-                det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
-                                  cand.evidence)
-                if det is not None:
-                    _add(found, det)
-        if len(apps) >= APP_LIST_MIN:
-            _add(found, _app_list(apps))
-        return _finish(found)
+        return self.scan_many((fields,))[0]
 
-    def _match(self, engine: Engine, rules: Sequence[_Rule], fields: Sequence[Field],
-               index: Sequence[int], found: dict[_Key, Detection],
-               apps: dict[str, list[Field]]) -> None:
-        """Run one engine over the fields at `index` and judge its candidates."""
-        for ti, hits, data in engine.hits([fields[i].value for i in index]):
-            f = fields[index[ti]]
+    def scan_many(self, flows: Iterable[Iterable[Field]]) -> list[list[Detection]]:
+        """`scan` of each flow, the fields of them all in one engine pass (a Hyperscan
+        call costs about as much as scanning a few KB, and most flows are smaller)."""
+        # tuples: the flow detectors may keep what they work out per flow, by identity
+        batch = [fs if isinstance(fs, tuple) else tuple(fs) for fs in flows]
+        founds: list[dict[_Key, Detection]] = [{} for _ in batch]
+        apps: list[dict[str, list[Field]]] = [{} for _ in batch]
+        places: list[_Place] = []  # per text: its field and its flow's results
+        keyed: list[_Place] = []  # the same for the fields a needs_key pattern may use
+        keyed_entities = self._keyed_entities
+        for fields, found, flow_apps in zip(batch, founds, apps, strict=True):
+            for f in fields:
+                places.append((f, found, flow_apps))
+                if f.key and not keyed_entities.isdisjoint(key_priors(f.key)):
+                    keyed.append((f, found, flow_apps))
+        self._match(self._engine, self._rules, places)
+        if keyed:
+            self._match(self._keyed, self._keyed_rules, keyed)
+        out = []
+        for fields, found, flow_apps in zip(batch, founds, apps, strict=True):
+            for detector in self._flow_detectors:
+                for cand in detector.from_flow(fields):
+                    det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
+                                      cand.evidence)
+                    if det is not None:
+                        _add(found, det)
+            if len(flow_apps) >= APP_LIST_MIN:
+                _add(found, _app_list(flow_apps))
+            out.append(_finish(found))
+        return out
+
+    def _match(self, engine: Engine, rules: Sequence[_Rule], places: Sequence[_Place]) -> None:
+        """Run one engine over the fields of `places` and judge its candidates into
+        their flows' results."""
+        for ti, hits, data in engine.hits([p[0].value for p in places]):
+            f, found, apps = places[ti]
             priors = key_priors(f.key)
             for pid in sorted(hits):
                 rule = rules[pid]
