@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.35
 PATTERN_MAX = 0.99
 APP_LIST_MIN = 2
+#: Key paths whose uses a Scanner remembers (`_uses`).
+KEY_USES = 16384
 
 @dataclass(frozen=True, slots=True)
 class _PatternRule:
@@ -93,6 +95,8 @@ class Scanner:
         self._keyed_entities = frozenset(
             e for r in keyed_rules if isinstance(r, _PatternRule) for e in r.key_entities)
         self._flow_detectors = tuple(d for d in detectors if d.from_flow is not Detector.from_flow)
+        # key path -> (flow detectors that want it, as bits; whether a needs_key pattern may)
+        self._key_uses: dict[str, tuple[int, bool]] = {}
         log.debug("scanner: %d patterns, %d known variants, %d apps, backend %s",
                   len(patterns), len(self.known.variants), len(self.known.apps),
                   self._engine.backend)
@@ -114,18 +118,26 @@ class Scanner:
         apps: list[dict[str, list[Field]]] = [{} for _ in batch]
         places: list[_Place] = []  # per text: its field and its flow's results
         keyed: list[_Place] = []  # the same for the fields a needs_key pattern may use
-        keyed_entities = self._keyed_entities
+        wanted = []  # per flow: the flow detectors that want one of its keys, as bits
+        uses, key_uses = self._key_uses.get, self._uses
         for fields, found, flow_apps in zip(batch, founds, apps, strict=True):
+            bits = 0
             for f in fields:
                 places.append((f, found, flow_apps))
-                if f.key and not keyed_entities.isdisjoint(key_priors(f.key)):
-                    keyed.append((f, found, flow_apps))
+                if f.key:
+                    want, needs_key = uses(f.key) or key_uses(f.key)
+                    bits |= want
+                    if needs_key:
+                        keyed.append((f, found, flow_apps))
+            wanted.append(bits)
         self._match(self._engine, self._rules, places)
         if keyed:
             self._match(self._keyed, self._keyed_rules, keyed)
         out = []
-        for fields, found, flow_apps in zip(batch, founds, apps, strict=True):
-            for detector in self._flow_detectors:
+        for fields, found, flow_apps, bits in zip(batch, founds, apps, wanted, strict=True):
+            for n, detector in enumerate(self._flow_detectors):
+                if not bits >> n & 1:
+                    continue  # no key it uses: it would find nothing
                 for cand in detector.from_flow(fields):
                     det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
                                       cand.evidence)
@@ -135,6 +147,16 @@ class Scanner:
                 _add(found, _app_list(flow_apps))
             out.append(_finish(found))
         return out
+
+    def _uses(self, key: str) -> tuple[int, bool]:
+        """What looks at a field under `key`: the flow detectors that want it (bit n:
+        the n-th), and whether a needs_key pattern may match there. Remembered."""
+        want = sum(1 << n for n, d in enumerate(self._flow_detectors) if d.wants_key(key))
+        got = want, not self._keyed_entities.isdisjoint(key_priors(key))
+        if len(self._key_uses) >= KEY_USES:
+            self._key_uses.clear()  # bounded: keys come from the traffic
+        self._key_uses[key] = got
+        return got
 
     def _match(self, engine: Engine, rules: Sequence[_Rule], places: Sequence[_Place]) -> None:
         """Run one engine over the fields of `places` and judge its candidates into

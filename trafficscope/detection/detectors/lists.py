@@ -147,6 +147,10 @@ class AppListDetector(Detector):
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return _apps(fields)
 
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None or bool(key_priors(key).get("APP_LIST"))
+
 
 class ContactsDetector(Detector):
     ENTITY = "CONTACTS"
@@ -154,6 +158,10 @@ class ContactsDetector(Detector):
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return records(fields, "CONTACTS")
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None
 
 
 class CallLogDetector(Detector):
@@ -163,6 +171,10 @@ class CallLogDetector(Detector):
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return records(fields, "CALL_LOG")
 
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None
+
 
 class SmsDetector(Detector):
     ENTITY = "SMS"
@@ -170,3 +182,7 @@ class SmsDetector(Detector):
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return records(fields, "SMS")
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None
