@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from ...model import Field
+from ...model import Field, dotted
 from ..keys import key_priors, normalize_key
 from .base import Detector, FlowCandidate
 
@@ -61,7 +61,7 @@ _last: tuple[object, _Lists, _Kinds] = (None, {}, [])
 def _item_key(key: str) -> tuple[str, str, str] | None:
     """(list key, index, role or "" for a bare item) of a key path, or None when it
     is not an item of a list, or names no role."""
-    m = _ITEM.match(key.replace("[", ".").replace("]", ""))
+    m = _ITEM.match(dotted(key))
     if m is None:
         return None
     parent, index, leaf = m.group(1) or "", m.group(2), m.group(3)
