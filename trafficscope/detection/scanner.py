@@ -1,10 +1,13 @@
 """The Scanner: every field of a flow through one engine pass, then rules.
 
 Built once per session from the profile and the detector registry; `scan`
-takes the fields of one flow and returns its detections. Two engines: one
-for profile variants and the patterns that stand alone, run over every field;
-one for `needs_key` patterns (bare hex and digit runs, which match tokens
-everywhere), run only over the fields whose key names one of their entities.
+takes the fields of one flow and returns its detections, `scan_many` does
+the same for many flows with one engine pass over all their fields. Two
+engines: one for profile variants and the patterns that stand alone, run
+over every field; one for `needs_key` patterns (bare hex and digit runs,
+which match tokens everywhere), run only over the fields whose key names one
+of their entities. Flow detectors (lists, lat/lon pairs, cell ids, key-named
+values) run only for flows holding a key they want (`Detector.wants_key`).
 
 Confidence:
 
