@@ -482,7 +482,10 @@ def _bytes_pattern(p: EnginePattern) -> tuple[re.Pattern[bytes], _Reach | None, 
         return None
     if not _byte_safe(_parser.parse(rx.pattern, rx.flags)):
         return None
-    return rx, _reach(p, rx, 4), p.anchor.encode("utf-8", "surrogatepass")
+    # A byte-safe pattern written in ASCII matches ASCII bytes only: its characters are
+    # bytes, so the anchor reach stays; a non-ASCII literal may take 4 bytes a character.
+    scale = 1 if rx.pattern.isascii() else 4
+    return rx, _reach(p, rx, scale), p.anchor.encode("utf-8", "surrogatepass")
 
 
 # (sre's opcodes and category codes are ints that overlap: keep them apart)
