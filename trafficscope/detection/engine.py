@@ -425,14 +425,21 @@ def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subjec
     width, look, anchor_reach = reach
     out: list[tuple[int, int]] = []
     n = len(subject)
+    search = rx.search
     for lo, last in _windows(width, anchor, anchor_reach, subject, ends):
-        for m in rx.finditer(subject, lo, min(n, last + look)):
+        stop = min(n, last + look)
+        # (what `finditer` does, without its scanner object: windows hold a match or two;
+        # the next search starts at the end of a match, which is never empty here)
+        while (m := search(subject, lo, stop)) is not None:
             s, e = m.span()
             if s > last:
                 break
             if e > last:  # cut short by the window's end
                 return None
+            if e == s:  # an empty match: let `finditer` over the whole text take it
+                return None
             out.append((s, e))
+            lo = e
     return out
 
 
