@@ -56,3 +56,48 @@ def test_same_attribution_on_findings_and_destination_only_flows(tmp_path) -> No
     assert s.geoip is not None and "GeoLite2-Country" in s.geoip[0]
     with Store(tmp_path / "s.db") as store:
         assert store.session_geoip() == s.geoip     # kept with the session, for reports
+
+
+def test_flows_are_scanned_in_bounded_batches_and_kept_on_a_read_error(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trafficscope import pipeline
+    from trafficscope.errors import ReadError
+    from trafficscope.model import Flow
+    from trafficscope.pipeline import Analyzer
+    from trafficscope.store import Store
+
+    def flows(n: int, body: bytes = b""):
+        for i in range(n):
+            yield Flow(flow_id=f"f{i}", ts=float(i), source="har", kind="http",
+                       host="ulogs.umeng.com", method="POST", url=f"https://ulogs.umeng.com/u?i={i}",
+                       request_body=body or f"email=user{i}@example.org".encode())
+
+    def broken(n: int):
+        yield from flows(n)
+        raise ReadError("cap.pcap", "truncated")
+
+    with Store(tmp_path / "s.db") as store:
+        analyzer = Analyzer(store, profile=None, source="files")
+        sizes: list[int] = []
+        scan_many = analyzer.scanner.scan_many
+        monkeypatch.setattr(analyzer.scanner, "scan_many",
+                            lambda fl: sizes.append(len(fl)) or scan_many(fl))
+        monkeypatch.setattr(pipeline, "SCAN_FLOWS", 4)
+        got = list(analyzer.scanned(flows(10)))
+        assert [f.flow_id for f, _ in got] == [f"f{i}" for i in range(10)]
+        assert [{d.value for d in dets} for _, dets in got] == [
+            {f"user{i}@example.org"} for i in range(10)]
+        assert sizes == [4, 4, 2]
+        # what was read before a damaged record is scanned and given, then the error
+        sizes.clear()
+        seen = []
+        with pytest.raises(ReadError, match="truncated"):
+            for flow, _ in analyzer.scanned(broken(6)):
+                seen.append(flow.flow_id)
+        assert seen == [f"f{i}" for i in range(6)] and sizes == [4, 2]
+        # big bodies close a batch early, so its memory stays bounded: each flow holds
+        # 1,000 bytes of body and the same as a field value, so two pass 3,000
+        sizes.clear()
+        monkeypatch.setattr(pipeline, "SCAN_BYTES", 3000)
+        assert len(list(analyzer.scanned(flows(5, body=b"x" * 1000)))) == 5
+        assert sizes == [2, 2, 1]

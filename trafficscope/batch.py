@@ -101,8 +101,8 @@ def iter_parts(analyzer: Analyzer, path: str, keylog: str | None) -> Iterator[Pa
     done = 0
     error = None
     try:
-        for flow in iter_flows(path, keylog=keylog):
-            flows.append(analyzer.rows_for(flow, tally))
+        for flow, detections in analyzer.scanned(iter_flows(path, keylog=keylog)):
+            flows.append(analyzer.rows(flow, detections, tally))
             if len(flows) == BATCH:
                 yield Part(tuple(flows), tally)
                 done += len(flows)

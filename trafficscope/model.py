@@ -76,6 +76,21 @@ class Flow:
         return None
 
 
+def dotted(key: str) -> str:
+    """A key path with indexes as components: `a.b[2].c` -> `a.b.2.c`."""
+    return key.replace("[", ".").replace("]", "")
+
+
+def last_name(key: str | None) -> str | None:
+    """Last non-numeric component of a key path: what the app called the value."""
+    if not key:
+        return None
+    for part in reversed(dotted(key).split(".")):
+        if part and not part.isdigit():
+            return part
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """A value taken out of a flow, with where it came from.
@@ -94,12 +109,7 @@ class Field:
     @property
     def last_key(self) -> str | None:
         """Last non-numeric component of `key`: what the app called this value."""
-        if not self.key:
-            return None
-        for part in reversed(self.key.replace("[", ".").replace("]", "").split(".")):
-            if part and not part.isdigit():
-                return part
-        return None
+        return last_name(self.key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -22,7 +22,8 @@ from .attribution import Attributor, Recipient, build_attributor
 from .decoding.fields import extract_fields
 from .detection import Scanner
 from .detection.mask import mask, value_sha256
-from .model import FINDING_FIELDS, Detection, Finding, Flow
+from .errors import ReadError
+from .model import FINDING_FIELDS, Detection, Field, Finding, Flow
 from .profile import Profile
 from .store import Row, Store, flow_row, json_list
 
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 
 #: Flows per transaction when reading files; the proxy commits every flow.
 BATCH = 500
+#: Flows read from files are scanned this many at a time, in one engine pass over
+#: their fields (a Hyperscan call costs about as much as scanning a few KB), or
+#: fewer once their bodies and fields hold SCAN_BYTES: the batch's memory stays small.
+SCAN_FLOWS = 64
+SCAN_BYTES = 1 << 20
 
 
 def safe_url(url: str | None, masked_segments: Iterable[int] = ()) -> str | None:
@@ -215,9 +221,37 @@ class Analyzer:
 
     def rows_for(self, flow: Flow, tally: Tally) -> FlowRows:
         """Analyze one flow into the rows the store keeps, counted in `tally`."""
-        detections = self.scanner.scan(extract_fields(flow))
+        return self.rows(flow, self.scanner.scan(extract_fields(flow)), tally)
+
+    def rows(self, flow: Flow, detections: Sequence[Detection], tally: Tally) -> FlowRows:
+        """The rows the store keeps for a flow scanned already, counted in `tally`."""
         return flow_rows(flow, detections, session=self.session, app=self.app,
                          attribution=self.attribution, tally=tally)
+
+    def scanned(self, flows: Iterable[Flow]) -> Iterator[tuple[Flow, list[Detection]]]:
+        """Each flow with its detections, in order, scanned `SCAN_FLOWS` at a time.
+
+        When `flows` raises `ReadError`, the flows read before it are given first.
+        """
+        pending: list[tuple[Flow, tuple[Field, ...]]] = []
+        size = 0
+        try:
+            for flow in flows:
+                fields = tuple(extract_fields(flow))
+                pending.append((flow, fields))
+                size += len(flow.request_body) + sum(len(f.value) for f in fields)
+                if len(pending) >= SCAN_FLOWS or size >= SCAN_BYTES:
+                    batch, pending, size = pending, [], 0
+                    yield from self._scan(batch)
+        except ReadError:
+            yield from self._scan(pending)
+            raise
+        yield from self._scan(pending)
+
+    def _scan(self, batch: list[tuple[Flow, tuple[Field, ...]]]
+              ) -> Iterator[tuple[Flow, list[Detection]]]:
+        found = self.scanner.scan_many([fields for _, fields in batch])
+        return zip((flow for flow, _ in batch), found, strict=True)
 
     def findings_for(self, flow: Flow) -> list[Finding]:
         """The findings of one flow (nothing stored or counted)."""

@@ -6,7 +6,7 @@ import re
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from trafficscope.detection import engine as engine_mod
@@ -94,6 +94,26 @@ def test_many_events_fall_back_to_single_match(monkeypatch: pytest.MonkeyPatch) 
     assert len(e.scan_many(texts)) == 11
 
 
+@pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
+def test_many_texts_are_scanned_in_joins_of_bounded_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fields of many flows come in one call: they are joined JOIN_CHARS at a
+    # time (here 64 characters), and the spans are those of each text alone.
+    texts = [*SAMPLES, "a" * 100, *SAMPLES[::-1], "x" * 20 + " 13812345678"] * 3
+    e = Engine(PATTERNS, "hyperscan")
+    calls: list[int] = []
+    joined = e._joined
+    monkeypatch.setattr(e, "_joined",
+                        lambda ts, which: calls.append(len(which)) or joined(ts, which))
+    monkeypatch.setattr(engine_mod, "JOIN_CHARS", 64)
+    got = e.scan_many(texts)
+    alone = [(i, *hit) for i, t in enumerate(texts) for hit in Engine(PATTERNS, "re").scan(t)]
+    assert got == alone
+    assert len(calls) > 6 and sum(calls) == sum(1 for t in texts if t)
+    monkeypatch.setattr(engine_mod, "JOIN_CHARS", 1 << 30)
+    calls.clear()
+    assert e.scan_many(texts) == alone and calls == [len(texts)]
+
+
 @pytest.mark.parametrize("text", [
     "plain", "a b", "+86 (0)10-1234", "a.b*c?d[e]{f}|g^h$i\\j", "tab\there", "nul\x00x",
     "李雷", "naïve", "100%", "#frag", "~/x", "'quote\"", "\x7f",
@@ -179,11 +199,12 @@ WINDOW_TOKENS = [*"0123456789abcXYZ:-.@+ _,李", "89860012345678901234", "898600
                  "460001234567890", "4600012345678901", "+86 138-1234-5678", "0086 13812345678",
                  "a.b-c@d.e-f.cn", "x@y.co.uk.", "@@", "02-1A-11-F0-C3-7E", "02:1a:11:f0:c3:7e:",
                  "110101199003077777", "11010119900307777X", "490154203237518",
-                 "+1 (650) 253-0000", "jane@example.org", "q" * 70]
+                 "+1 (650) 253-0000", "jane@example.org", "q" * 70, "q" * 63]
 
 
 @pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
 @settings(max_examples=300, deadline=None)
+@example([" " + "q" * 64 + "@d.cn", "李 " + "q" * 64 + "@d.cn"])  # the longest local part
 @given(st.lists(st.lists(st.sampled_from(WINDOW_TOKENS), max_size=30).map("".join),
                 max_size=4))
 def test_windows_give_the_spans_of_a_whole_search(texts: list[str]) -> None:
@@ -235,7 +256,10 @@ def test_reach_of_patterns() -> None:
     assert reach(EnginePattern("(?:ab(?=c)|d)+x")) is None
     assert reach(EnginePattern("(?:ab(?=cd)|d){1,3}x")) == (7, 2, 0)
     # over UTF-8: widths in bytes, the anchor's reach four bytes a character
-    assert engine_mod._bytes_pattern(email)[1:] == ((None, 2, 256), b"@")  # type: ignore[index]
+    # over UTF-8: an ASCII pattern's characters are bytes; a non-ASCII literal's are not
+    assert engine_mod._bytes_pattern(email)[1:] == ((None, 2, 64), b"@")  # type: ignore[index]
+    wide = EnginePattern("李[a-z]{1,9}@[a-z]+", anchor="@", anchor_reach=10)
+    assert engine_mod._bytes_pattern(wide)[1] == (None, 0, 40)  # type: ignore[index]
     assert engine_mod._bytes_pattern(EnginePattern("李雷"))[1] == (6, 0, 0)  # type: ignore[index]
 
 

@@ -60,6 +60,9 @@ def test_table_is_consistent() -> None:
         assert name == normalize_key(name)
 
 
-@pytest.mark.parametrize("key", ["a.b.c", "a[0]", "a.0.b", "0", "x[1][lat]", None, ""])
-def test_last_name_matches_field(key: str | None) -> None:
-    assert last_name(key) == Field("body", key, "").last_key
+@pytest.mark.parametrize(("key", "name"), [
+    ("a.b.c", "c"), ("a[0]", "a"), ("a.0.b", "b"), ("0", None), ("x[1][lat]", "lat"),
+    ("data.list[3]", "list"), ("a..", "a"), (None, None), ("", None),
+])
+def test_last_name_of_a_key_path(key: str | None, name: str | None) -> None:
+    assert last_name(key) == name == Field("body", key, "").last_key

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from trafficscope.decoding.fields import extract_fields
 from trafficscope.detection import Scanner
+from trafficscope.detection.detectors import DETECTORS
+from trafficscope.detection.detectors.base import Detector
 from trafficscope.model import Field, Flow
 
 from .conftest import scan_one
@@ -97,3 +101,52 @@ def test_list_items_worked_out_once_per_flow_are_not_reused_for_another() -> Non
     same = tuple(contact)
     first = list(lists.records(same, "CONTACTS"))
     assert first and list(lists.records(same, "CONTACTS")) == first
+
+
+_KEY_PARTS = ["contacts", "data", "0", "1", "2", "name", "phone", "duration", "date", "type",
+              "body", "pkg", "lat", "lng", "location", "mcc", "mnc", "lac", "cid", "ssid",
+              "wifi_name", "device_name", "apps", "installed_apps", "x", "[0]", "Cell-ID"]
+_VALUES = ["Jane Doe", "13812345678", "39.9042", "116.4074", "460", "0", "4112", "28321",
+           "com.tencent.mm", "com.a.b,com.c.d,com.e.f", "com.eg.android.AlipayGphone",
+           "HomeWiFi", "hello", "60", "1700000000", "2", "jane@example.org"]
+
+
+@settings(max_examples=300, deadline=None)
+@example([("body", "loc.lat", "39.9042"), ("body", "loc.lng", "116.4074")])
+@example([("query", "mcc", "460"), ("query", "mnc", "0"), ("query", "lac", "4112"),
+          ("query", "cid", "28321")])
+@example([("body", "apps", "com.a.b,com.c.d,com.e.f")])
+@example([("body", "data.0.name", "Jane Doe"), ("body", "data.0.phone", "13812345678"),
+          ("body", "data.1.name", "Jane Doe"), ("body", "data.1.phone", "13812345678")])
+@example([("body", "ssid", "HomeWiFi"), ("body", "device_name", "Jane Doe")])
+@given(st.lists(st.tuples(
+    st.sampled_from(["query", "body", "header", "path"]),
+    st.one_of(st.none(), st.lists(st.sampled_from(_KEY_PARTS), min_size=1, max_size=4).map(
+        lambda parts: ".".join(parts).replace(".[", "["))),
+    st.sampled_from(_VALUES)), max_size=12))
+def test_a_flow_detector_finds_nothing_without_a_key_it_wants(
+        fields: list[tuple[str, str | None, str]]) -> None:
+    # The Scanner skips a flow detector for flows where no key is one it wants
+    # (`wants_key`): that must never hide a finding. The keys are built to make
+    # lists, lat/lon pairs, cell ids and key-named values.
+    flow = tuple(Field(loc, key, value) for loc, key, value in fields)
+    for det in DETECTORS:
+        if det.from_flow is Detector.from_flow:
+            continue
+        if not any(f.key and det.wants_key(f.key) for f in flow):
+            assert list(det.from_flow(flow)) == [], det.__name__
+
+
+def test_flow_detectors_skipped_by_key_change_nothing() -> None:
+    # Over every payload style of the generated corpus, a Scanner that asks every
+    # flow detector about every flow finds the same as one that skips by key.
+    from trafficscope.eval import corpus
+
+    phone, samples = corpus.generate(4, 120)
+    flows = [tuple(extract_fields(s.flow)) for s in samples]
+    skipping = Scanner(phone.profile())
+    asking = Scanner(phone.profile())
+    asking._uses = lambda key: (-1, Scanner._uses(asking, key)[1])  # type: ignore[method-assign]
+    assert asking.scan_many(flows) == skipping.scan_many(flows)
+    assert any(d.pii_type in ("CONTACTS", "APP_LIST", "LOCATION", "CALL_LOG", "SMS")
+               for dets in skipping.scan_many(flows) for d in dets)

@@ -112,3 +112,19 @@ def test_encode_then_detect_email(bare: Scanner, local: str, domain: str, tld: s
     email = f"{local}@{domain}.{tld}"
     dets = scan_one(bare, f"{before}{sep1}{email.upper()}{sep2}{after}")
     assert ("EMAIL", email) in [(d.pii_type, d.value) for d in dets]
+
+
+def test_many_flows_in_one_pass_give_what_each_flow_gives_alone(backend: str) -> None:
+    # Flows of the generated corpus (every SDK payload style), scanned as `analyze`
+    # does (many per engine pass) and one by one: the same detections, in order.
+    from trafficscope.decoding.fields import extract_fields
+    from trafficscope.eval import corpus
+
+    phone, samples = corpus.generate(3, 90)
+    flows = [tuple(extract_fields(s.flow)) for s in samples]
+    for scanner in (Scanner(None, backend=backend), Scanner(phone.profile(), backend=backend)):
+        alone = [scanner.scan(fields) for fields in flows]
+        assert sum(map(len, alone)) > len(flows)  # the corpus leaks in every flow
+        assert scanner.scan_many(flows) == alone
+        assert scanner.scan_many(flows[::-1]) == alone[::-1]
+        assert scanner.scan_many([]) == [] and scanner.scan_many([(), flows[0]]) == [[], alone[0]]

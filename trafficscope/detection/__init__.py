@@ -1,7 +1,8 @@
 """Detection: personal data in the fields of a flow.
 
 `Scanner(profile)` compiles every pattern and profile variant once;
-`Scanner.scan(fields)` returns the `Detection`s of one flow. `mask` and
+`Scanner.scan(fields)` returns the `Detection`s of one flow, and
+`Scanner.scan_many(flows)` those of many flows from one engine pass. `mask` and
 `value_sha256` show and join values without storing them.
 """
 

@@ -14,12 +14,13 @@ the "nothing here" case, the common one, cheap.
 `hits(texts)` scans each text of `ALONE_CHARS` or more alone with a
 single-match database (each pattern reports at most once, and no joined copy
 of a large field is made, so memory stays a small multiple of the largest
-field). The other texts of a flow go through one Hyperscan call: UTF-8
-joined by NUL (which no pattern matches), match end offsets mapped back to
-the texts. When they report more than `MAX_EVENTS` matches, or one per
-`BYTES_PER_EVENT` bytes (identifier-dense text: one Python callback per
-match), the scan stops and each text is
-scanned alone with the single-match database instead. Compiled databases
+field). The other texts go through one Hyperscan call per `JOIN_CHARS` of
+them (callers pass the fields of many flows at once: a call costs as much as
+scanning a few KB): UTF-8 joined by NUL (which no pattern matches), match end
+offsets mapped back to the texts. When a call reports more than `MAX_EVENTS`
+matches, or one per `BYTES_PER_EVENT` bytes (identifier-dense text: one
+Python callback per match), the scan stops and each of its texts is scanned
+alone with the single-match database instead. Compiled databases
 are cached on disk (`hscache`). Literal text (profile values) goes through
 `literal_regex`. As patterns are ASCII or literal, a match in a text is a
 match in its bytes, so the prefilter never hides a match from `re`.
@@ -56,7 +57,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from re import _constants as _const  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
@@ -82,7 +83,11 @@ BYTES_PER_EVENT = 16
 #: Texts this long (characters) are scanned on their own, single-match, never
 #: joined: no copy of a large field is made, and its events stay bounded.
 ALONE_CHARS = 64 * 1024
+#: Short texts are joined for one Hyperscan call up to about this many characters (a
+#: call costs about as much as scanning a few KB; the joined copy stays small).
+JOIN_CHARS = 256 * 1024
 _SEP = b"\x00"
+_PLUS_ONE = (1).__add__  # a text's length and its separator's
 #: Characters a lookahead may read past a match's end (checked per pattern).
 LOOK = 32
 #: About as many characters as `re` searches in the time the Python work of one
@@ -238,12 +243,11 @@ class Engine:
     def _joined(self, texts: Sequence[str], which: Sequence[int]) -> dict[int, TextHits]:
         """Hits per text for the short texts `which`, from one scan of them joined."""
         sub = [texts[i] for i in which] if len(which) != len(texts) else texts
-        joined = "\x00".join(sub)
         datas: list[bytes] | None = None
-        if joined.isascii():  # the common case: one join, one encode, bytes = characters
-            data = joined.encode("ascii")
+        if all(map(str.isascii, sub)):  # the common case: one join, one encode
+            data = "\x00".join(sub).encode("ascii")
         else:
-            datas = [t.encode("utf-8", "surrogatepass") for t in sub]
+            datas = list(map(str.encode, sub, repeat("utf-8"), repeat("surrogatepass")))
             data = _SEP.join(datas)
         events: list[tuple[int, int]] = []
         limit = max(MAX_EVENTS, len(data) // BYTES_PER_EVENT)
@@ -253,7 +257,8 @@ class Engine:
             return {i: TextHits(i, hits) for i in which if (hits := self._alone(texts[i]))}
         if not events:
             return {}
-        starts = [0, *accumulate(len(t) + 1 for t in (sub if datas is None else datas))]
+        starts = list(accumulate(map(_PLUS_ONE, map(len, sub if datas is None else datas)),
+                                 initial=0))
         by_text: dict[int, dict[int, list[int]]] = {}  # text -> entry -> byte ends
         for k, end in events:
             j = bisect_right(starts, end - 1) - 1
@@ -287,19 +292,25 @@ class Engine:
                 return []
             return [TextHits(i, dict.fromkeys(range(len(self.patterns)), ()))
                     for i, t in enumerate(texts) if search(t) is not None]
-        if max(map(len, texts)) < ALONE_CHARS:  # the common case: every text joined
+        lengths = list(map(len, texts))
+        if max(lengths) < ALONE_CHARS and sum(lengths) < JOIN_CHARS:  # the common case
             found = self._joined(texts, range(len(texts)))
         else:
             found = {}
-            short = []
-            for i, t in enumerate(texts):
-                if len(t) >= ALONE_CHARS:
-                    if hits := self._alone(t):
+            group: list[int] = []
+            size = 0
+            for i, n in enumerate(lengths):
+                if n >= ALONE_CHARS:
+                    if hits := self._alone(texts[i]):
                         found[i] = TextHits(i, hits)
-                elif t:
-                    short.append(i)
-            if short:
-                found.update(self._joined(texts, short))
+                elif n:
+                    group.append(i)
+                    size += n + 1
+                    if size >= JOIN_CHARS:
+                        found.update(self._joined(texts, group))
+                        group, size = [], 0
+            if group:
+                found.update(self._joined(texts, group))
         return [found[i] for i in sorted(found)]
 
     def candidates(self, texts: Sequence[str]) -> list[tuple[int, list[int]]]:
@@ -414,14 +425,21 @@ def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subjec
     width, look, anchor_reach = reach
     out: list[tuple[int, int]] = []
     n = len(subject)
+    search = rx.search
     for lo, last in _windows(width, anchor, anchor_reach, subject, ends):
-        for m in rx.finditer(subject, lo, min(n, last + look)):
+        stop = min(n, last + look)
+        # (what `finditer` does, without its scanner object: windows hold a match or two;
+        # the next search starts at the end of a match, which is never empty here)
+        while (m := search(subject, lo, stop)) is not None:
             s, e = m.span()
             if s > last:
                 break
             if e > last:  # cut short by the window's end
                 return None
+            if e == s:  # an empty match: let `finditer` over the whole text take it
+                return None
             out.append((s, e))
+            lo = e
     return out
 
 
@@ -471,7 +489,10 @@ def _bytes_pattern(p: EnginePattern) -> tuple[re.Pattern[bytes], _Reach | None, 
         return None
     if not _byte_safe(_parser.parse(rx.pattern, rx.flags)):
         return None
-    return rx, _reach(p, rx, 4), p.anchor.encode("utf-8", "surrogatepass")
+    # A byte-safe pattern written in ASCII matches ASCII bytes only: its characters are
+    # bytes, so the anchor reach stays; a non-ASCII literal may take 4 bytes a character.
+    scale = 1 if rx.pattern.isascii() else 4
+    return rx, _reach(p, rx, scale), p.anchor.encode("utf-8", "surrogatepass")
 
 
 # (sre's opcodes and category codes are ints that overlap: keep them apart)

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
 
+from ..model import dotted, last_name
+
 SUFFIX_MIN = 4
 _DROP = str.maketrans("", "", "_-.: 0123456789")
 
@@ -148,21 +150,11 @@ def normalize_key(name: str) -> str:
     return name.lower().translate(_DROP)
 
 
-def last_name(key: str | None) -> str | None:
-    """Last non-numeric component of a key path (as `Field.last_key`)."""
-    if not key:
-        return None
-    for part in reversed(key.replace("[", ".").replace("]", "").split(".")):
-        if part and not part.isdigit():
-            return part
-    return None
-
-
 @lru_cache(maxsize=8192)
 def split_key(key: str) -> tuple[str, str]:
     """(parent path, normalised last name) of a key path: `a.b[2].Cell-ID` ->
     (`a.b.2`, `cellid`). Siblings share the parent."""
-    parent, _, last = key.replace("[", ".").replace("]", "").rpartition(".")
+    parent, _, last = dotted(key).rpartition(".")
     return parent, normalize_key(last)
 
 

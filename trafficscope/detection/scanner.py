@@ -1,10 +1,13 @@
 """The Scanner: every field of a flow through one engine pass, then rules.
 
 Built once per session from the profile and the detector registry; `scan`
-takes the fields of one flow and returns its detections. Two engines: one
-for profile variants and the patterns that stand alone, run over every field;
-one for `needs_key` patterns (bare hex and digit runs, which match tokens
-everywhere), run only over the fields whose key names one of their entities.
+takes the fields of one flow and returns its detections, `scan_many` does
+the same for many flows with one engine pass over all their fields. Two
+engines: one for profile variants and the patterns that stand alone, run
+over every field; one for `needs_key` patterns (bare hex and digit runs,
+which match tokens everywhere), run only over the fields whose key names one
+of their entities. Flow detectors (lists, lat/lon pairs, cell ids, key-named
+values) run only for flows holding a key they want (`Detector.wants_key`).
 
 Confidence:
 
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.35
 PATTERN_MAX = 0.99
 APP_LIST_MIN = 2
+#: Key paths whose uses a Scanner remembers (`_uses`).
+KEY_USES = 16384
 
 @dataclass(frozen=True, slots=True)
 class _PatternRule:
@@ -53,6 +58,8 @@ class _PatternRule:
 
 _Rule = _PatternRule | Variant | str  # str: an installed app id
 _Key = tuple[str, str, str, str | None]
+#: A field to scan, with the results of its flow: detections, and installed apps seen.
+_Place = tuple[Field, dict[_Key, Detection], dict[str, list[Field]]]
 
 
 class Scanner:
@@ -91,6 +98,8 @@ class Scanner:
         self._keyed_entities = frozenset(
             e for r in keyed_rules if isinstance(r, _PatternRule) for e in r.key_entities)
         self._flow_detectors = tuple(d for d in detectors if d.from_flow is not Detector.from_flow)
+        # key path -> (flow detectors that want it, as bits; whether a needs_key pattern may)
+        self._key_uses: dict[str, tuple[int, bool]] = {}
         log.debug("scanner: %d patterns, %d known variants, %d apps, backend %s",
                   len(patterns), len(self.known.variants), len(self.known.apps),
                   self._engine.backend)
@@ -101,31 +110,62 @@ class Scanner:
 
     def scan(self, fields: Iterable[Field]) -> list[Detection]:
         """Detections in the fields of one flow, deduplicated."""
-        # a tuple: the flow detectors may keep what they work out per flow, by identity
-        fields = fields if isinstance(fields, tuple) else tuple(fields)
-        found: dict[_Key, Detection] = {}
-        apps: dict[str, list[Field]] = {}
-        keyed = [i for i, f in enumerate(fields)
-                 if f.key and not self._keyed_entities.isdisjoint(key_priors(f.key))]
-        self._match(self._engine, self._rules, fields, range(len(fields)), found, apps)
-        if keyed:
-            self._match(self._keyed, self._keyed_rules, fields, keyed, found, apps)
-        for detector in self._flow_detectors:
-            for cand in detector.from_flow(fields):
-                det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
-                                  cand.evidence)
-                if det is not None:
-                    _add(found, det)
-        if len(apps) >= APP_LIST_MIN:
-            _add(found, _app_list(apps))
-        return _finish(found)
+        return self.scan_many((fields,))[0]
 
-    def _match(self, engine: Engine, rules: Sequence[_Rule], fields: Sequence[Field],
-               index: Sequence[int], found: dict[_Key, Detection],
-               apps: dict[str, list[Field]]) -> None:
-        """Run one engine over the fields at `index` and judge its candidates."""
-        for ti, hits, data in engine.hits([fields[i].value for i in index]):
-            f = fields[index[ti]]
+    def scan_many(self, flows: Iterable[Iterable[Field]]) -> list[list[Detection]]:
+        """`scan` of each flow, the fields of them all in one engine pass (a Hyperscan
+        call costs about as much as scanning a few KB, and most flows are smaller)."""
+        # tuples: the flow detectors may keep what they work out per flow, by identity
+        batch = [fs if isinstance(fs, tuple) else tuple(fs) for fs in flows]
+        founds: list[dict[_Key, Detection]] = [{} for _ in batch]
+        apps: list[dict[str, list[Field]]] = [{} for _ in batch]
+        places: list[_Place] = []  # per text: its field and its flow's results
+        keyed: list[_Place] = []  # the same for the fields a needs_key pattern may use
+        wanted = []  # per flow: the flow detectors that want one of its keys, as bits
+        uses, key_uses = self._key_uses.get, self._uses
+        for fields, found, flow_apps in zip(batch, founds, apps, strict=True):
+            bits = 0
+            for f in fields:
+                places.append((f, found, flow_apps))
+                if f.key:
+                    want, needs_key = uses(f.key) or key_uses(f.key)
+                    bits |= want
+                    if needs_key:
+                        keyed.append((f, found, flow_apps))
+            wanted.append(bits)
+        self._match(self._engine, self._rules, places)
+        if keyed:
+            self._match(self._keyed, self._keyed_rules, keyed)
+        out = []
+        for fields, found, flow_apps, bits in zip(batch, founds, apps, wanted, strict=True):
+            for n, detector in enumerate(self._flow_detectors):
+                if not bits >> n & 1:
+                    continue  # no key it uses: it would find nothing
+                for cand in detector.from_flow(fields):
+                    det = self._judge(detector.ENTITY, cand.field, cand.value, cand.score,
+                                      cand.evidence)
+                    if det is not None:
+                        _add(found, det)
+            if len(flow_apps) >= APP_LIST_MIN:
+                _add(found, _app_list(flow_apps))
+            out.append(_finish(found))
+        return out
+
+    def _uses(self, key: str) -> tuple[int, bool]:
+        """What looks at a field under `key`: the flow detectors that want it (bit n:
+        the n-th), and whether a needs_key pattern may match there. Remembered."""
+        want = sum(1 << n for n, d in enumerate(self._flow_detectors) if d.wants_key(key))
+        got = want, not self._keyed_entities.isdisjoint(key_priors(key))
+        if len(self._key_uses) >= KEY_USES:
+            self._key_uses.clear()  # bounded: keys come from the traffic
+        self._key_uses[key] = got
+        return got
+
+    def _match(self, engine: Engine, rules: Sequence[_Rule], places: Sequence[_Place]) -> None:
+        """Run one engine over the fields of `places` and judge its candidates into
+        their flows' results."""
+        for ti, hits, data in engine.hits([p[0].value for p in places]):
+            f, found, apps = places[ti]
             priors = key_priors(f.key)
             for pid in sorted(hits):
                 rule = rules[pid]

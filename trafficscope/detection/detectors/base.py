@@ -88,3 +88,10 @@ class Detector:
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         """Values that need several fields of a flow together (lat + lon)."""
         return ()
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        """Whether `from_flow` may use a field under the key path `key`. It must give
+        nothing for a flow where no field has a key it wants: the Scanner does not
+        call it for such flows (most flows), asking once per key."""
+        return True

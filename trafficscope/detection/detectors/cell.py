@@ -27,6 +27,10 @@ class CellIdDetector(Detector):
     ENTITY = "CELL_ID"
 
     @staticmethod
+    def wants_key(key: str) -> bool:
+        return split_key(key)[1] in ROLES
+
+    @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         groups: dict[tuple[str, str, tuple[str, ...]], dict[str, Field]] = {}
         for f in fields:

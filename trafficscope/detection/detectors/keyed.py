@@ -42,6 +42,10 @@ class WifiSsidDetector(Detector):
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return _named(fields, "WIFI_SSID")
 
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return bool(key_priors(key).get("WIFI_SSID"))
+
 
 class DeviceNameDetector(Detector):
     ENTITY = "DEVICE_NAME"
@@ -49,4 +53,8 @@ class DeviceNameDetector(Detector):
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return _named(fields, "DEVICE_NAME")
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return bool(key_priors(key).get("DEVICE_NAME"))
 

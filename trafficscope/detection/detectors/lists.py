@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from ...model import Field
+from ...model import Field, dotted
 from ..keys import key_priors, normalize_key
 from .base import Detector, FlowCandidate
 
@@ -61,7 +61,7 @@ _last: tuple[object, _Lists, _Kinds] = (None, {}, [])
 def _item_key(key: str) -> tuple[str, str, str] | None:
     """(list key, index, role or "" for a bare item) of a key path, or None when it
     is not an item of a list, or names no role."""
-    m = _ITEM.match(key.replace("[", ".").replace("]", ""))
+    m = _ITEM.match(dotted(key))
     if m is None:
         return None
     parent, index, leaf = m.group(1) or "", m.group(2), m.group(3)
@@ -147,6 +147,10 @@ class AppListDetector(Detector):
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return _apps(fields)
 
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None or bool(key_priors(key).get("APP_LIST"))
+
 
 class ContactsDetector(Detector):
     ENTITY = "CONTACTS"
@@ -154,6 +158,10 @@ class ContactsDetector(Detector):
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return records(fields, "CONTACTS")
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None
 
 
 class CallLogDetector(Detector):
@@ -163,6 +171,10 @@ class CallLogDetector(Detector):
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return records(fields, "CALL_LOG")
 
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None
+
 
 class SmsDetector(Detector):
     ENTITY = "SMS"
@@ -170,3 +182,7 @@ class SmsDetector(Detector):
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         return records(fields, "SMS")
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return _item_key(key) is not None

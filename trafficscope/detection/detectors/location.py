@@ -33,6 +33,7 @@ MIN_DECIMALS = 2
 SIBLING_SCORE = 0.7
 LAT_KEYS = frozenset({"lat", "latitude"})
 LON_KEYS = frozenset({"lon", "lng", "long", "longitude"})
+_LAT_OR_LON = LAT_KEYS | LON_KEYS
 _NUM = re.compile(r"-?[0-9]{1,3}\.([0-9]+)", re.ASCII)
 _SPLIT = re.compile(r"\s*[,;|/ ]\s*")
 _EARTH_M = 6_371_008.8
@@ -94,6 +95,10 @@ class LocationDetector(Detector):
     def normalize(text: str) -> str:
         pair = parse_pair(text)
         return format_pair(*pair) if pair else text
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return split_key(key)[1] in _LAT_OR_LON
 
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
