@@ -358,8 +358,14 @@ class Store:
             "SELECT flow_id FROM flows WHERE session=?", (session,))}
 
     def forget_capture(self, session: str, input_file: str) -> None:
-        """Drop what an interrupted run stored of one capture, before redoing it."""
+        """Drop what an interrupted run stored of one capture, before redoing it.
+
+        Its capture rows go too: one left with another digest (the file changed,
+        say) would otherwise skip that content while its flows are gone.
+        """
         self.begin()
+        self.db.execute("DELETE FROM captures WHERE session=? AND path=?",
+                        (session, input_file))
         self.db.execute(
             "DELETE FROM findings WHERE session=? AND flow_id IN "
             "(SELECT flow_id FROM flows WHERE session=? AND input_file=?)",
