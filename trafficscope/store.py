@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 CREATE TABLE IF NOT EXISTS captures (
     session TEXT NOT NULL REFERENCES sessions(id),
-    sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL,         -- content digest `blake3:<hex>` (old name; SHA-256 hex before)
     path TEXT NOT NULL,
     flows INTEGER NOT NULL,
     findings INTEGER NOT NULL,
@@ -361,7 +361,7 @@ class Store:
         """Drop what an interrupted run stored of one capture, before redoing it.
 
         Its capture rows go too: one left with another digest (the file changed,
-        say) would otherwise skip that content while its flows are gone.
+        or a SHA-256 one from before BLAKE3) would otherwise skip that content with no flows.
         """
         self.begin()
         self.db.execute("DELETE FROM captures WHERE session=? AND path=?",
@@ -373,11 +373,11 @@ class Store:
         self.db.execute("DELETE FROM flows WHERE session=? AND input_file=?",
                         (session, input_file))
 
-    def add_capture(self, session: str, sha256: str, path: str, *, flows: int, findings: int,
+    def add_capture(self, session: str, digest: str, path: str, *, flows: int, findings: int,
                     error: str | None) -> None:
         self.begin()
         self.db.execute("INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (session, sha256, path, flows, findings, error, time.time()))
+                        (session, digest, path, flows, findings, error, time.time()))
 
     def add_mark(self, session: str, name: str, *, ts: float | None = None,
                  note: str | None = None) -> float:
