@@ -29,7 +29,7 @@ clock = time.process_time
 t = {"start": clock()}  # interpreter start, before any trafficscope import
 import trafficscope.cli  # noqa: F401  (the modules `analyze` loads)
 import trafficscope.sources.pcap.reader  # noqa: F401
-from trafficscope.batch import file_sha256
+from trafficscope.batch import file_digest
 from trafficscope.attribution import build_attributor
 from trafficscope.decoding.fields import extract_fields
 from trafficscope.pipeline import SCAN_FLOWS, Analyzer, Tally, flow_rows
@@ -52,7 +52,7 @@ with tempfile.TemporaryDirectory() as tmp:
     analyzer = Analyzer(store, profile=profile, source="files", app="example.shoppingmall.android",
                         attribution=attribution)
     s = clock(); analyzer.scanner; lap("patterns", s)
-    s = clock(); file_sha256(Path(pcap)); lap("sha256", s)
+    s = clock(); file_digest(Path(pcap)); lap("digest", s)
     s = clock(); flows = list(iter_flows(pcap)); lap("read", s)
     s = clock(); fields = [list(extract_fields(f)) for f in flows]; lap("fields", s)
     s = clock(); found = [d for i in range(0, len(fields), SCAN_FLOWS)  # as `analyze` does
@@ -78,7 +78,7 @@ STAGES = (
     ("attribution setup", "profile, owners, Public Suffix List"),
     ("geoip", "GeoIP database opened"),
     ("patterns", "pattern database (regex + Hyperscan, from its cache)"),
-    ("sha256", "SHA-256 of the capture (reruns skip captures by content)"),
+    ("digest", "BLAKE3 digest of the capture (reruns skip captures by content)"),
     ("read", "reading: records, reassembly, HTTP/DNS/TLS/QUIC"),
     ("fields", "fields (value decoders on HTTP flows)"),
     ("scan", "detection scan"),

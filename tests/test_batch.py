@@ -148,3 +148,92 @@ def test_rerun_skips_finished_captures_and_completes_the_rest(folder: Path, seri
         assert (files, skipped) == (N_CAPTURES + 2, 0)
     finally:
         (folder / "capture-new.har").unlink()
+
+
+# -- content digests: what a rerun skips ------------------------------------------
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    d = tmp_path / "small"
+    d.mkdir()
+    _make_sample().write_variants(d, 3)
+    return d
+
+
+def _captures(db: Path) -> list[tuple[str, str]]:
+    """(digest, file name) of the captures rows."""
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT sha256, path FROM captures")
+        return sorted((h, Path(p).name) for h, p in rows)
+    finally:
+        con.close()
+
+
+def test_file_digest_is_blake3_of_the_content_and_says_so(tmp_path: Path) -> None:
+    import hashlib
+
+    from blake3 import blake3
+
+    from trafficscope.batch import file_digest
+
+    f = tmp_path / "c.pcap"
+    data = bytes(range(256)) * 9000  # more than one read
+    f.write_bytes(data)
+    assert file_digest(f) == "blake3:" + blake3(data).hexdigest()
+    assert file_digest(f) != hashlib.sha256(data).hexdigest()  # never an old-style digest
+    (tmp_path / "empty").write_bytes(b"")
+    assert file_digest(tmp_path / "empty") == "blake3:" + blake3(b"").hexdigest()
+
+
+def test_rerun_skips_the_same_content_under_another_name(small: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    assert _run(small, db)[::2] == (3, 0)
+    before = _records(db)
+    (small / "capture-0001.har").rename(small / "renamed.har")
+    files, _, skipped, errors = _run(small, db)
+    assert (files, skipped, errors) == (0, 3, [])
+    assert _records(db) == before
+
+
+def test_the_same_content_twice_in_one_run_is_read_once(small: Path, tmp_path: Path) -> None:
+    (small / "copy.har").write_bytes((small / "capture-0002.har").read_bytes())
+    files, _, skipped, errors = _run(small, tmp_path / "s.db")
+    assert (files, skipped, errors) == (3, 1, [])
+
+
+def test_rerun_reads_a_capture_with_one_changed_byte(small: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _run(small, db)
+    old, flows = _captures(db), _flows(db)
+    f = small / "capture-0001.har"
+    data = f.read_bytes()
+    at = data.index(b"cap=1.0") + len(b"cap=1.")
+    f.write_bytes(data[:at] + b"x" + data[at + 1:])  # one byte: "cap=1.0" -> "cap=1.x"
+    files, _, skipped, errors = _run(small, db)
+    assert (files, skipped, errors) == (1, 2, [])
+    new = _captures(db)
+    assert len(new) == 3 and new != old  # the stale row went with its flows
+    assert [n for _, n in new].count("capture-0001.har") == 1
+    assert _flows(db) == flows  # its flows replaced, not doubled (stored URLs keep no query)
+
+def test_old_style_sha256_digests_are_not_taken_for_done(small: Path, tmp_path: Path) -> None:
+    """A store written before BLAKE3 holds bare SHA-256 hex: those captures are read again."""
+    import hashlib
+
+    db = tmp_path / "s.db"
+    _run(small, db)
+    before = _records(db)
+    f = small / "capture-0002.har"
+    con = sqlite3.connect(db)
+    con.execute("UPDATE captures SET sha256=? WHERE path=?",
+                (hashlib.sha256(f.read_bytes()).hexdigest(), str(f)))
+    assert con.total_changes == 1
+    con.commit()
+    con.close()
+    files, _, skipped, errors = _run(small, db)
+    assert (files, skipped, errors) == (1, 2, [])
+    assert _records(db) == before  # read again, stored once
+    assert all(h.startswith("blake3:") for h, _ in _captures(db)) and len(_captures(db)) == 3
+    assert _run(small, db)[::2] == (0, 3)  # and from then on skipped

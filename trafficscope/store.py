@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 CREATE TABLE IF NOT EXISTS captures (
     session TEXT NOT NULL REFERENCES sessions(id),
-    sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL,         -- content digest `blake3:<hex>` (old name; SHA-256 hex before)
     path TEXT NOT NULL,
     flows INTEGER NOT NULL,
     findings INTEGER NOT NULL,
@@ -358,8 +358,14 @@ class Store:
             "SELECT flow_id FROM flows WHERE session=?", (session,))}
 
     def forget_capture(self, session: str, input_file: str) -> None:
-        """Drop what an interrupted run stored of one capture, before redoing it."""
+        """Drop what an interrupted run stored of one capture, before redoing it.
+
+        Its capture rows go too: one left with another digest (the file changed,
+        or a SHA-256 one from before BLAKE3) would otherwise skip that content with no flows.
+        """
         self.begin()
+        self.db.execute("DELETE FROM captures WHERE session=? AND path=?",
+                        (session, input_file))
         self.db.execute(
             "DELETE FROM findings WHERE session=? AND flow_id IN "
             "(SELECT flow_id FROM flows WHERE session=? AND input_file=?)",
@@ -367,11 +373,11 @@ class Store:
         self.db.execute("DELETE FROM flows WHERE session=? AND input_file=?",
                         (session, input_file))
 
-    def add_capture(self, session: str, sha256: str, path: str, *, flows: int, findings: int,
+    def add_capture(self, session: str, digest: str, path: str, *, flows: int, findings: int,
                     error: str | None) -> None:
         self.begin()
         self.db.execute("INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (session, sha256, path, flows, findings, error, time.time()))
+                        (session, digest, path, flows, findings, error, time.time()))
 
     def add_mark(self, session: str, name: str, *, ts: float | None = None,
                  note: str | None = None) -> float:

@@ -12,14 +12,13 @@ deeper than `Limits.max_json_depth` are dropped.
 
 from __future__ import annotations
 
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from typing import TYPE_CHECKING, Any
 
 from .blobs import Decoded
 from .limits import Budget, Limits
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 MAX_XML = 4 * 1024 * 1024  # characters parsed at most; a longer document stays text
 
@@ -52,6 +51,13 @@ def _node(el: Element, depth: int, max_depth: int) -> object:
 def xml_value(text: str, limits: Limits, budget: Budget) -> Decoded | None:
     if len(text) > MAX_XML:
         return None
+    # Imported on the first value that looks like XML: most captures have none, and
+    # defusedxml with ElementTree costs ~7 ms of every run's start-up otherwise.
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
     try:
         root = fromstring(text, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError, RecursionError):
