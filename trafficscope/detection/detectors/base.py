@@ -55,6 +55,15 @@ class Pattern(NamedTuple):
     prefilter: str = ""
 
 
+def whole_number(name: str, regex: str, score: float, *, needs_key: bool = False,
+                 prefilter: str = "") -> Pattern:
+    """A pattern for a number that stands alone: no digit touches it, and it is not
+    part of a decimal (`1.13812345678`, `13812345678.5`)."""
+    return Pattern(name, regex, score, edge_before=DIGITS, edge_after=DIGITS,
+                   guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
+                   needs_key=needs_key, prefilter=prefilter)
+
+
 class FlowCandidate(NamedTuple):
     """A value a detector found from several fields of one flow."""
 

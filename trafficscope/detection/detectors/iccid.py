@@ -10,14 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..checksums import luhn_ok
-from .base import (
-    DIGIT_RUN_15_20,
-    DIGITS,
-    NOT_AFTER_DIGIT_DOT,
-    NOT_BEFORE_DOT_DIGIT,
-    Detector,
-    Pattern,
-)
+from .base import DIGIT_RUN_15_20, Detector, Pattern, whole_number
 
 
 class IccidDetector(Detector):
@@ -25,9 +18,7 @@ class IccidDetector(Detector):
     NUMERIC = True
     VALIDATOR = "luhn"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
-        Pattern("iccid", r"89[0-9]{17,18}", 0.45, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
-                prefilter=DIGIT_RUN_15_20),
+        whole_number("iccid", r"89[0-9]{17,18}", 0.45, prefilter=DIGIT_RUN_15_20),
     )
 
     @staticmethod

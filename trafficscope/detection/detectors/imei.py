@@ -11,14 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..checksums import imei_complete, imei_ok, imei_rbi_known
-from .base import (
-    DIGIT_RUN_15_20,
-    DIGITS,
-    NOT_AFTER_DIGIT_DOT,
-    NOT_BEFORE_DOT_DIGIT,
-    Detector,
-    Pattern,
-)
+from .base import DIGIT_RUN_15_20, Detector, Pattern, whole_number
 
 
 class ImeiDetector(Detector):
@@ -26,11 +19,8 @@ class ImeiDetector(Detector):
     NUMERIC = True
     VALIDATOR = "luhn"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
-        Pattern("imei", r"[0-9]{15}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
-                prefilter=DIGIT_RUN_15_20),
-        Pattern("imei-14", r"[0-9]{14}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True),
+        whole_number("imei", r"[0-9]{15}", 0.3, prefilter=DIGIT_RUN_15_20),
+        whole_number("imei-14", r"[0-9]{14}", 0.3, needs_key=True),
     )
 
     @staticmethod

@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import (
-    DIGIT_RUN_15_20,
-    DIGITS,
-    NOT_AFTER_DIGIT_DOT,
-    NOT_BEFORE_DOT_DIGIT,
-    Detector,
-    Pattern,
-)
+from .base import DIGIT_RUN_15_20, Detector, Pattern, whole_number
 
 #: MNCs of MCC 460 (China Mobile, Unicom, Telecom, Tietong, CBN).
 CN_MNC = frozenset({"00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "11", "15",
@@ -47,12 +40,9 @@ class ImsiDetector(Detector):
     NUMERIC = True
     VALIDATOR = "mcc-mnc"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
-        Pattern("cn-imsi", r"460(?:0[0-9]|11|15|20)[0-9]{10}", 0.5, edge_before=DIGITS,
-                edge_after=DIGITS, guard_before=NOT_AFTER_DIGIT_DOT,
-                guard_after=NOT_BEFORE_DOT_DIGIT, prefilter=DIGIT_RUN_15_20),
-        Pattern("imsi", r"[2-7][0-9]{14}", 0.3, edge_before=DIGITS, edge_after=DIGITS,
-                guard_before=NOT_AFTER_DIGIT_DOT, guard_after=NOT_BEFORE_DOT_DIGIT,
-                needs_key=True),
+        whole_number("cn-imsi", r"460(?:0[0-9]|11|15|20)[0-9]{10}", 0.5,
+                     prefilter=DIGIT_RUN_15_20),
+        whole_number("imsi", r"[2-7][0-9]{14}", 0.3, needs_key=True),
     )
 
     @staticmethod

@@ -20,14 +20,7 @@ from typing import ClassVar
 
 from ...model import Field
 from ..keys import split_key
-from .base import (
-    DIGITS,
-    NOT_AFTER_DIGIT_DOT,
-    NOT_BEFORE_DOT_DIGIT,
-    Detector,
-    FlowCandidate,
-    Pattern,
-)
+from .base import Detector, FlowCandidate, Pattern, whole_number
 
 MIN_DECIMALS = 2
 SIBLING_SCORE = 0.7
@@ -82,9 +75,7 @@ class LocationDetector(Detector):
     ENTITY = "LOCATION"
     _N = r"-?[0-9]{1,3}\.[0-9]{2,15}"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
-        Pattern("pair", rf"{_N}\s{{0,3}}[,;|/ ]\s{{0,3}}{_N}", 0.3,
-                edge_before=DIGITS, edge_after=DIGITS, guard_before=NOT_AFTER_DIGIT_DOT,
-                guard_after=NOT_BEFORE_DOT_DIGIT, needs_key=True),
+        whole_number("pair", rf"{_N}\s{{0,3}}[,;|/ ]\s{{0,3}}{_N}", 0.3, needs_key=True),
     )
 
     @staticmethod
