@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -13,6 +14,7 @@ from trafficscope.detection import Scanner
 from trafficscope.detection.detectors import DETECTORS
 from trafficscope.detection.detectors.base import Detector
 from trafficscope.model import Field, Flow
+from trafficscope.sources.har import read_har
 
 from .conftest import scan_one
 
@@ -150,3 +152,35 @@ def test_flow_detectors_skipped_by_key_change_nothing() -> None:
     assert asking.scan_many(flows) == skipping.scan_many(flows)
     assert any(d.pii_type in ("CONTACTS", "APP_LIST", "LOCATION", "CALL_LOG", "SMS")
                for dets in skipping.scan_many(flows) for d in dets)
+
+
+def _cookie_entities(scanner: Scanner, cookie: str, query: str = "") -> set[str]:
+    flow = Flow("f", 0.0, "har", "http", "www.google.com", "GET",
+                f"https://www.google.com/images/logo.png{query}",
+                request_headers=(("Cookie", cookie),))
+    return {d.pii_type for d in scanner.scan(list(extract_fields(flow)))}
+
+
+GOOGLE = "SID=g.a000dQ; HSID=AL2xYz3b; SSID=AJQ2-Ox9gN_3Pv6Ka; APISID=x/AbC; SAPISID=y/DeF"
+
+
+@pytest.mark.parametrize(("cookie", "query", "flag", "why"), [
+    (GOOGLE, "", False, "Google's session cookies: SSID beside SID, HSID, ..."),
+    ("HSID=AL2xYz3b; SSID=AJQ2-Ox9gN_3Pv6Ka", "", False, "two of the family are enough"),
+    ("SSID=HomeWiFi-5G; session=abc", "", True, "SSID alone in a cookie: a network name"),
+    ("sid=abc; wifi_ssid=HomeWiFi-5G", "", True, "wifi_ssid is no member of the family"),
+    (GOOGLE, "?ssid=HomeWiFi-5G", True, "the family excuses cookies only, not the query"),
+])
+def test_session_token_cookies_are_not_network_names(bare: Scanner, cookie: str, query: str,
+                                                     flag: bool, why: str) -> None:
+    assert ("WIFI_SSID" in _cookie_entities(bare, cookie, query)) is flag, why
+
+
+def test_a_browsers_google_cookies_hold_no_network_name(bare: Scanner, corpus_dir: Path) -> None:
+    """Real traffic: Chrome's requests to google.com carry SSID among Google's cookies."""
+    flows = list(read_har(corpus_dir / "mitmproxy" / "har_files__chrome.har"))
+    fields = [list(extract_fields(f)) for f in flows]
+    with_ssid = [fs for fs in fields if any(f.location == "cookie" and f.key == "SSID"
+                                            for f in fs)]
+    assert with_ssid  # the capture still holds what this test is about
+    assert not any(d.pii_type == "WIFI_SSID" for fs in with_ssid for d in bare.scan(fs))

@@ -12,11 +12,13 @@ reported under a key of their entity.
 
 `NEGATIVE_KEYS` name numbers that are not personal data (times, counters,
 signatures): digit-based patterns under them lose half their confidence.
+`TOKEN_COOKIE_FAMILIES` name cookies that read like personal data but are a
+widely used service's session tokens, known by the company they keep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -139,6 +141,14 @@ NEGATIVE_KEYS = frozenset({
     "version", "ver", "size", "length", "count", "offset",
 })
 
+#: Cookies (normalised names) that a widely used service sets together as its session
+#: tokens. A cookie of a family sent beside another of its members is that token, not
+#: what its name says: Google's `SSID` (its "secure session id", sent to every Google
+#: site with `SID`, `HSID`, `APISID` and `SAPISID`) is not a Wi-Fi network's name.
+TOKEN_COOKIE_FAMILIES: tuple[frozenset[str], ...] = (
+    frozenset({"sid", "hsid", "ssid", "apisid", "sapisid"}),  # Google accounts
+)
+
 _TABLE: dict[str, dict[str, float]] = {}
 for _name, _entity, _prior in KEY_EVIDENCE:
     _TABLE.setdefault(_name, {})[_entity] = _prior
@@ -182,3 +192,16 @@ def is_negative_key(key: str | None) -> bool:
         return False
     k = normalize_key(name)
     return k in NEGATIVE_KEYS or k.endswith(("time", "timestamp", "date"))
+
+
+def token_cookies(names: Iterable[str]) -> frozenset[str]:
+    """Of a request's cookie names, those that are session tokens by
+    `TOKEN_COOKIE_FAMILIES` (names normalised here): members of a family of which
+    at least two are present."""
+    present = {normalize_key(n) for n in names}
+    out: set[str] = set()
+    for family in TOKEN_COOKIE_FAMILIES:
+        members = family & present
+        if len(members) >= 2:
+            out |= members
+    return frozenset(out)

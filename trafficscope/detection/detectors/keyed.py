@@ -4,7 +4,9 @@ Any text can be a network or device name, so these are reported only for a
 field whose key names the entity (`ssid`, `wifi_name`; `device_name`,
 `bluetooth_name`), with placeholders dropped (`<unknown ssid>`, `unknown`,
 empty, over 64 characters). A quoted SSID (`"HomeWiFi"`, as Android's
-`WifiInfo.getSSID()` returns it) is unquoted.
+`WifiInfo.getSSID()` returns it) is unquoted. A cookie that is a service's
+session token by its company (`keys.token_cookies`: Google's `SSID` beside
+`SID` and `HSID`) names nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ...model import Field
-from ..keys import key_priors
+from ..keys import key_priors, normalize_key, token_cookies
 from .base import Detector, FlowCandidate
 
 PLACEHOLDERS = frozenset({
@@ -23,10 +25,16 @@ MAX_LENGTH = 64
 
 
 def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
+    tokens: frozenset[str] | None = None
     for f in fields:
         prior = key_priors(f.key).get(entity)
         if not prior:
             continue
+        if f.location == "cookie" and f.key:
+            if tokens is None:
+                tokens = token_cookies(g.key for g in fields if g.location == "cookie" and g.key)
+            if normalize_key(f.key) in tokens:
+                continue
         value = f.value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
