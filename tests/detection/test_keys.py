@@ -24,6 +24,14 @@ from trafficscope.model import ENTITIES, Field
     ("wifi_mac", "MAC", 0.4),
     ("items[0].lat", "LOCATION", 0.4),  # array index skipped
     ("user.mobile", "PHONE", 0.4),
+    # names that end ordinary words count where a word of the key begins
+    ("gps_adid", "AD_ID", 0.45),  # Adjust's name
+    ("deviceAdid", "AD_ID", 0.45),  # camelCase
+    ("GPS_ADID", "AD_ID", 0.45),
+    ("wifiSsid", "WIFI_SSID", 0.4),
+    ("x-ssid", "WIFI_SSID", 0.4),
+    ("deviceMEID", "MEID", 0.4),
+    ("device_gaid", "AD_ID", 0.45),
 ])
 def test_key_priors(key: str, entity: str, prior: float) -> None:
     assert key_priors(key)[entity] == prior
@@ -36,6 +44,13 @@ def test_key_priors(key: str, entity: str, prior: float) -> None:
     "lac",  # suffix matches need 4+ characters: not "lat"... nor anything
     "imeimd5",  # hashed values are a later detector's business
     "0",  # only an index
+    # ... and not where they end another word
+    "upload_id", "thread_id", "payload_id", "downloadId",  # load/read + id: not "adid"
+    "process_id", "business_id", "classId", "access_id",  # ss + id: not "ssid"
+    "game_id", "themeId",  # me + id: not "meid"
+    "map_name",  # m + apname
+    "saga_id",  # ga + id
+    "UPLOADID", "gpsadid",  # no word to tell: not matched either
 ])
 def test_no_key_evidence(key: str | None) -> None:
     assert dict(key_priors(key)) == {}

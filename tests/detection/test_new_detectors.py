@@ -47,6 +47,10 @@ ROWS = [
     ("WIFI_SSID", "<unknown ssid>", "ssid", False, "placeholder"),
     ("DEVICE_NAME", "Jane's Pixel", "device_name", True, "a device name under its key"),
     ("DEVICE_NAME", "Jane's Pixel", "title", False, "same text, another key"),
+    ("AD_ID", "38400000-8cf0-11bd-b23e-10b96e40000d", "gps_adid", True, "Adjust's key"),
+    ("AD_ID", "38400000-8cf0-11bd-b23e-10b96e40000d", "upload_id", False,
+     "a UUID under upload_id (load + id, no adid)"),
+    ("WIFI_SSID", "Acme Trading", "business_id", False, "busine + ssid is no SSID key"),
 ]
 
 

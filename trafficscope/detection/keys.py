@@ -3,7 +3,11 @@
 A key name is normalised (lowercase; `_ - . :` spaces and digits removed, so
 `Device-IMEI1` -> `deviceimei`) and looked up exactly; failing that, the longest
 table name of at least `SUFFIX_MIN` characters that ends the key is used
-(`x_device_imei` -> `imei`). Each row gives an entity and a prior, the
+(`x_device_imei` -> `imei`). Names in `WHOLE_WORD` also end many ordinary words
+(`upload_id`, `thread_id` end in `adid`; `process_id`, `business_id` in `ssid`;
+`game_id` in `meid`): they count as a suffix only where a word of the key
+begins (after a separator or digit, or at a capital after a small letter:
+`gps_adid`, `deviceAdid`). Each row gives an entity and a prior, the
 confidence a pattern match of that entity gains under such a key. A name may
 point to several entities (`deviceid` holds an IMEI on some apps, an Android
 ID on others) with lower priors. Patterns marked `needs_key` (a UUID as an
@@ -26,6 +30,9 @@ from ..model import dotted, last_name
 
 SUFFIX_MIN = 4
 _DROP = str.maketrans("", "", "_-.: 0123456789")
+#: Table names that end ordinary words (`load`+`id`, `proce`+`ssid`, `ga`+`meid`,
+#: `m`+`apname`): matched as a suffix only at the start of a word of the key.
+WHOLE_WORD = frozenset({"adid", "gaid", "ssid", "meid", "apname"})
 
 #: (normalised key name, entity, prior)
 KEY_EVIDENCE: tuple[tuple[str, str, float], ...] = (
@@ -177,11 +184,35 @@ def key_priors(key: str | None) -> Mapping[str, float]:
     k = normalize_key(name)
     row = _TABLE.get(k)
     if row is None:
+        starts: frozenset[int] | None = None
         for i in range(1, len(k) - SUFFIX_MIN + 1):
             row = _TABLE.get(k[i:])
+            if row is not None and k[i:] in WHOLE_WORD:
+                if starts is None:
+                    starts = _word_starts(name)
+                if i not in starts:
+                    row = None  # the end of another word (`upload_id`)
             if row is not None:
                 break
     return MappingProxyType(row) if row else _EMPTY
+
+
+def _word_starts(name: str) -> frozenset[int]:
+    """Offsets in `normalize_key(name)` where a word of `name` begins: after a dropped
+    character (separator, digit) or at a capital letter after a small one."""
+    out = {0}
+    at = 0
+    cut = small = False
+    for ch in name:
+        piece = ch.lower().translate(_DROP)
+        if not piece:
+            cut, small = True, False
+            continue
+        if cut or (small and ch.isupper()):
+            out.add(at)
+        at += len(piece)
+        cut, small = False, ch.islower()
+    return frozenset(out)
 
 
 @lru_cache(maxsize=8192)
