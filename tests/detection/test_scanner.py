@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
+from trafficscope.decoding.fields import extract_fields
 from trafficscope.detection import Scanner
-from trafficscope.model import Field
+from trafficscope.model import Field, Flow
 
 from .conftest import scan_one
 
@@ -38,6 +39,23 @@ def test_confidence_rules(bare: Scanner) -> None:
     assert conf("+8613812345678") == [0.95]  # validated: written with its country code
     assert conf("x@corp.internal") == [0.6]  # uncommon TLD: base score
     assert conf("123456789012347") == []  # unknown reporting body: 0.3 < MIN_CONFIDENCE
+
+
+def test_numbers_in_url_paths_are_likelier_object_ids(bare: Scanner) -> None:
+    imei = "490154203237518"  # Luhn-valid, a real reporting body: as a Facebook app id
+    flow = Flow("f", 0.0, "har", "http", "graph.facebook.com", "POST",
+                f"https://graph.facebook.com/v16.0/{imei}/activities")
+    found = [d for d in bare.scan(list(extract_fields(flow))) if d.pii_type == "IMEI"]
+    assert [(d.field.location, d.confidence) for d in found] == [("path", 0.475)]
+    assert "path:object-id" in found[0].evidence
+    # the same number anywhere else, or in a path under a key, keeps its confidence
+    assert [d.confidence for d in scan_one(bare, imei)] == [0.95]
+    assert [d.confidence for d in bare.scan([Field("path", "imei", imei)])] == [0.99]
+    # a phone number is no object id: as confident in a path
+    phone = Flow("f", 0.0, "har", "http", "h.example", "GET",
+                 "https://h.example/u/+8613812345678/profile")
+    assert [d.confidence for d in bare.scan(list(extract_fields(phone)))
+            if d.pii_type == "PHONE"] == [0.95]
 
 
 def test_dedupe_per_place(known: Scanner, bare: Scanner) -> None:

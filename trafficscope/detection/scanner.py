@@ -18,7 +18,11 @@ Confidence:
 - pattern: the pattern's base score; the detector's validator may drop the
   candidate (False) or raise it to at least 0.95 (True); a key naming the
   entity adds its prior (keys.py) and is required by `needs_key` patterns;
-  a time/counter key halves digit-based scores; the result is capped at
+  a time/counter key halves digit-based scores, and so does a URL path segment
+  for the entities in `PATH_IDS` (a check digit or a country code that one
+  number in ten passes: REST paths hold object ids of that shape, such as
+  Facebook's app ids in `graph.facebook.com/v16.0/<app id>/activities`) unless
+  a key names the entity; the result is capped at
   `PATTERN_MAX` (1.0 means known) and dropped below `MIN_CONFIDENCE`.
 
 Dedupe: one detection per (pii_type, value, field location, field key) per
@@ -46,6 +50,9 @@ log = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.35
 PATTERN_MAX = 0.99
 APP_LIST_MIN = 2
+#: Entities whose validators one number in ten passes: in a URL path, without a key
+#: naming them, likelier an object id (see the module's docstring).
+PATH_IDS = frozenset({"IMEI", "IMSI", "ICCID"})
 #: Key paths whose uses a Scanner remembers (`_uses`).
 KEY_USES = 16384
 
@@ -217,6 +224,9 @@ class Scanner:
         if det.NUMERIC and is_negative_key(f.key):
             score *= 0.5
             evidence.append("key:not-pii")
+        elif f.location == "path" and not prior and entity in PATH_IDS:
+            score *= 0.5
+            evidence.append("path:object-id")
         return self._judge(entity, f, det.normalize(text), score, tuple(evidence))
 
     def _judge(self, entity: str, f: Field, value: str, score: float,
