@@ -1,13 +1,16 @@
 """Detection quality and speed: precision/recall/F1 per entity and encoding, and scan rate.
 
-    python benchmarks/detection.py [--flows 1300] [--seed N] [--fukuda PATH] [--mb 32]
-                                   [--rounds 3] [--only generated|fukuda|speed]
+    python benchmarks/detection.py [--flows 1300] [--seed N] [--fukuda PATH] [--tcf DIR] [--mb 32]
+                                   [--rounds 3] [--only generated|fukuda|tcf|speed]
 
 1. Generated corpus (`trafficscope.eval.corpus`, new random values every run
    unless --seed): scored with the phone's profile and without one (without,
    hashed values are not expected: nothing can recover them).
 2. The Fukuda et al. PII-leakage set, when present: recall per
    `encoding_form` and `leakage_method`, with the account's profile.
+   The TCF set (`trafficscope.eval.tcf`), when present: recall of the
+   advertising id with the phone's profile and without one, per key name as
+   real SDKs used it, and what else is claimed about those requests.
 3. Scan rate of the detection engine over decoded text: every pattern plus
    1,000 profile variants, one core, next to Hyperscan's own scan of the same
    bytes (the library's ceiling) and a reference `bytes.count` pass; in 4 KiB
@@ -40,7 +43,7 @@ from trafficscope.decoding.fields import extract_fields  # noqa: E402
 from trafficscope.detection import Scanner, hscache  # noqa: E402
 from trafficscope.detection.engine import Engine  # noqa: E402
 from trafficscope.errors import ReadError  # noqa: E402
-from trafficscope.eval import corpus, fukuda  # noqa: E402
+from trafficscope.eval import corpus, fukuda, tcf  # noqa: E402
 from trafficscope.eval.metrics import Score, Tally, table  # noqa: E402
 from trafficscope.pipeline import SCAN_FLOWS  # noqa: E402
 from trafficscope.profile import KnownValue, Profile  # noqa: E402
@@ -103,6 +106,39 @@ def fukuda_set(path: Path) -> None:
               f"{total.tp / max(1, len(rows) - n_abs):.2%} ({total.tp}/{len(rows) - n_abs})")
         print(table(by_form, "encoding_form"))
         print(table(by_method, "leakage_method"))
+
+
+def tcf_set(folder: Path) -> None:
+    if not all((folder / name).is_file() for name in tcf.FILE_NAMES):
+        print(f"\n== TCF set not found in {folder}: skipped")
+        return
+    rows = list(tcf.load(folder))
+    for label, scanner in (("with profile", Scanner(tcf.profile())),
+                           ("without profile", Scanner(None))):
+        by_key: dict[str, Score] = {}
+        by_stage: dict[str, Score] = {}
+        others: Counter[str] = Counter()  # other claims about these requests, >= 0.5
+        for row in rows:
+            dets = scanner.scan(list(extract_fields(row.flow)))
+            found = any(d.pii_type == "AD_ID" and d.value == tcf.AAID for d in dets)
+            others.update(d.pii_type for d in dets if d.confidence >= 0.5
+                          and not (d.pii_type == "AD_ID" and d.value == tcf.AAID))
+            for s in (by_key.setdefault(row.key or "(no key)", Score()),
+                      by_stage.setdefault(f"stage {row.stage}, {row.where}", Score())):
+                if found:
+                    s.tp += 1
+                else:
+                    s.fn += 1
+        tp = sum(s.tp for s in by_key.values())
+        keyed = [s for k, s in by_key.items() if k != "(no key)"]
+        k_tp, k_n = sum(s.tp for s in keyed), sum(s.tp + s.fn for s in keyed)
+        print(f"\n== TCF set, {len(rows)} requests sending the advertising id, {label}: "
+              f"recall {tp / len(rows):.2%} ({tp}/{len(rows)}); over the {k_n} with a key "
+              f"{k_tp / max(k_n, 1):.2%}; other claims at confidence >= 0.5: {dict(others)}")
+        print(table(by_stage, "stage, where"))
+        common = {k[:28]: v for k, v in
+                  sorted(by_key.items(), key=lambda kv: -(kv[1].tp + kv[1].fn))[:30]}
+        print(table(common, "key (30 commonest)"))
 
 
 def _rate(fn: Callable[[], object], size_mb: float, runs: int = 3) -> float:
@@ -263,7 +299,9 @@ def main() -> None:
     p.add_argument("--fukuda", type=Path, default=DEFAULT_FUKUDA)
     p.add_argument("--mb", type=float, default=32.0, help="text scanned for the rate")
     p.add_argument("--rounds", type=int, default=3, help="scan-rate rounds (best is kept)")
-    p.add_argument("--only", choices=("generated", "fukuda", "speed"), default=None)
+    p.add_argument("--tcf", type=Path, default=DEFAULT_FUKUDA.parent,
+                   help="folder of the TCF set's CSV files")
+    p.add_argument("--only", choices=("generated", "fukuda", "tcf", "speed"), default=None)
     args = p.parse_args()
     if args.only in (None, "generated"):
         seed = args.seed if args.seed is not None else random.randrange(2**32)
@@ -271,6 +309,8 @@ def main() -> None:
         generated(args.flows, seed)
     if args.only in (None, "fukuda"):
         fukuda_set(args.fukuda)
+    if args.only in (None, "tcf"):
+        tcf_set(args.tcf)
     if args.only in (None, "speed"):
         scan_rate(args.mb, args.rounds)
 

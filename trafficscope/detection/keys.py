@@ -31,8 +31,9 @@ from ..model import dotted, last_name
 SUFFIX_MIN = 4
 _DROP = str.maketrans("", "", "_-.: 0123456789")
 #: Table names that end ordinary words (`load`+`id`, `proce`+`ssid`, `ga`+`meid`,
-#: `m`+`apname`): matched as a suffix only at the start of a word of the key.
-WHOLE_WORD = frozenset({"adid", "gaid", "ssid", "meid", "apname"})
+#: `m`+`apname`, `reco`+`rdid`, `lo`+`adsid`): matched as a suffix only at the start
+#: of a word of the key.
+WHOLE_WORD = frozenset({"adid", "gaid", "ssid", "meid", "apname", "rdid", "adsid"})
 
 #: (normalised key name, entity, prior)
 KEY_EVIDENCE: tuple[tuple[str, str, float], ...] = (
@@ -55,6 +56,19 @@ KEY_EVIDENCE: tuple[tuple[str, str, float], ...] = (
     ("oaid", "AD_ID", 0.45),
     ("advertisingid", "AD_ID", 0.45),
     ("googleadid", "AD_ID", 0.45),
+    # ... as SDKs name it in the TCF set (`eval.tcf`, 2025): Facebook, Unity Ads,
+    # Singular, OpenRTB's `device.ifa` (Vungle, Outfit7), GameAnalytics and Yandex,
+    # Google Ads' resettable device id, AppMetrica, Opera; InMobi's GPID (Prebid's
+    # `gpid` is an ad slot's path, never a UUID)
+    ("advertiserid", "AD_ID", 0.45),
+    ("advertisingtrackingid", "AD_ID", 0.45),
+    ("aifa", "AD_ID", 0.45),
+    ("ifa", "AD_ID", 0.45),
+    ("googleaid", "AD_ID", 0.45),
+    ("rdid", "AD_ID", 0.4),
+    ("advid", "AD_ID", 0.4),
+    ("adsid", "AD_ID", 0.3),
+    ("gpid", "AD_ID", 0.3),
     ("mac", "MAC", 0.4),
     ("macaddr", "MAC", 0.4),
     ("macaddress", "MAC", 0.4),
