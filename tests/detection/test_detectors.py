@@ -71,6 +71,13 @@ PHONE_ROWS = [
     ("12345", "phone", None),  # fewer than 7 digits
     ("+1234", None, None),  # too short to be a number
     ("+86 100 0000 0000", None, None),  # parses but is not a valid number
+    # a shop's hotline (JSON-LD in a web page): the digits after "+1-" are not a
+    # Chinese number of their own, and a free-phone number is no one's personal data
+    ("+1-650-253-0000", "telephone", "+16502530000"),
+    ("+1 1-650-253-0000", "telephone", "+16502530000"),
+    ("+1-800-672-4399", "telephone", None),  # US toll-free
+    ("4008123123", "phone", None),  # China's shared-cost 400 numbers
+    ("+44 871 234 5678", None, None),  # UK premium rate
 ]
 
 
