@@ -48,9 +48,15 @@ def test_numbers_in_url_paths_are_likelier_object_ids(bare: Scanner) -> None:
     found = [d for d in bare.scan(list(extract_fields(flow))) if d.pii_type == "IMEI"]
     assert [(d.field.location, d.confidence) for d in found] == [("path", 0.475)]
     assert "path:object-id" in found[0].evidence
-    # the same number anywhere else, or in a path under a key, keeps its confidence
+    # ... or under a key naming another id: Facebook's pixel, `facebook.com/tr/?id=`
+    assert [d.confidence for d in scan_one(bare, imei, "id")] == [0.475]
+    assert [d.confidence for d in scan_one(bare, imei, "pixelId")] == [0.475]
+    # the same number elsewhere, or under a key naming it, keeps its confidence
     assert [d.confidence for d in scan_one(bare, imei)] == [0.95]
+    assert [d.confidence for d in scan_one(bare, imei, "note")] == [0.95]
     assert [d.confidence for d in bare.scan([Field("path", "imei", imei)])] == [0.99]
+    assert [d.confidence for d in scan_one(bare, imei, "device_id")
+            if d.pii_type == "IMEI"] == [0.99]
     # a phone number is no object id: as confident in a path
     phone = Flow("f", 0.0, "har", "http", "h.example", "GET",
                  "https://h.example/u/+8613812345678/profile")

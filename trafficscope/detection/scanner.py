@@ -18,11 +18,13 @@ Confidence:
 - pattern: the pattern's base score; the detector's validator may drop the
   candidate (False) or raise it to at least 0.95 (True); a key naming the
   entity adds its prior (keys.py) and is required by `needs_key` patterns;
-  a time/counter key halves digit-based scores, and so does a URL path segment
-  for the entities in `PATH_IDS` (a check digit or a country code that one
-  number in ten passes: REST paths hold object ids of that shape, such as
-  Facebook's app ids in `graph.facebook.com/v16.0/<app id>/activities`) unless
-  a key names the entity; the result is capped at
+  a time/counter key halves digit-based scores, and so does an object id's
+  place for the entities in `OBJECT_IDS` (a check digit or a country code that
+  one number in ten passes) unless a key names the entity: a URL path segment
+  (REST paths hold object ids of that shape: Facebook's app ids in
+  `graph.facebook.com/v16.0/<app id>/activities`) or a key naming an id
+  (`id`, `app_id`, `pixelId`: Facebook's pixel in `facebook.com/tr/?id=...`);
+  the result is capped at
   `PATTERN_MAX` (1.0 means known) and dropped below `MIN_CONFIDENCE`.
 
 Dedupe: one detection per (pii_type, value, field location, field key) per
@@ -50,9 +52,9 @@ log = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.35
 PATTERN_MAX = 0.99
 APP_LIST_MIN = 2
-#: Entities whose validators one number in ten passes: in a URL path, without a key
-#: naming them, likelier an object id (see the module's docstring).
-PATH_IDS = frozenset({"IMEI", "IMSI", "ICCID"})
+#: Entities whose validators one number in ten passes: in a URL path or under a key
+#: naming some id, without a key naming them, likelier an object id (see above).
+OBJECT_IDS = frozenset({"IMEI", "IMSI", "ICCID"})
 #: Key paths whose uses a Scanner remembers (`_uses`).
 KEY_USES = 16384
 
@@ -224,9 +226,9 @@ class Scanner:
         if det.NUMERIC and is_negative_key(f.key):
             score *= 0.5
             evidence.append("key:not-pii")
-        elif f.location == "path" and not prior and entity in PATH_IDS:
+        elif entity in OBJECT_IDS and not prior and (why := _object_id(f)):
             score *= 0.5
-            evidence.append("path:object-id")
+            evidence.append(why)
         return self._judge(entity, f, det.normalize(text), score, tuple(evidence))
 
     def _judge(self, entity: str, f: Field, value: str, score: float,
@@ -239,6 +241,16 @@ class Scanner:
         if score < MIN_CONFIDENCE:
             return None
         return Detection(entity, f, value, "pattern", round(score, 3), (), evidence)
+
+
+def _object_id(f: Field) -> str | None:
+    """The evidence that `f` holds an object id, if it is such a place: a URL path
+    segment, or a key naming an id (`id`, `app_id`, `pixelIds`)."""
+    if f.location == "path":
+        return "path:object-id"
+    if normalize_key(f.last_key or "").endswith(("id", "ids")):
+        return "key:object-id"
+    return None
 
 
 def _rank(d: Detection) -> tuple[bool, float, int]:
