@@ -183,7 +183,10 @@ def test_registry_shape() -> None:
 
 @pytest.mark.parametrize(("det", "text", "result"), [
     (EmailDetector, "a@b.com", True),
-    (EmailDetector, "a@b.zzz", None),
+    (EmailDetector, "a@corp.internal", None),  # private use: maybe real
+    (EmailDetector, "a@b.zzz", False),  # no such TLD
+    (EmailDetector, "a@startup.ai", True),  # any delegated TLD, not a list of common ones
+    (EmailDetector, "j@vnu.watka", False),  # out of a binary cookie (Fukuda set)
     (EmailDetector, "a@2x.png", False),
     (PhoneDetector, "+8613812345678", True),
     (PhoneDetector, "13812345678", None),

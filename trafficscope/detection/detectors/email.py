@@ -2,12 +2,18 @@
 
 The validator drops file names with a scale suffix or a version
 (`image@2x.png`, `icon@3x.webp`), malformed local parts and domains; it
-confirms addresses whose TLD is a common one; others keep the base score.
+confirms addresses whose domain ends in a suffix of the Public Suffix List
+(every delegated TLD: `.com`, `.cn`, `.ai`, `.shop`); a name for private use
+(`PRIVATE_USE_TLDS`: `corp.internal`, `nas.local`) keeps the base score, and
+any other TLD is no address (`j@vnu.watka` out of a binary cookie).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import ClassVar
+
+from publicsuffixlist import PublicSuffixList
 
 from .base import Detector, Pattern
 
@@ -20,11 +26,17 @@ FILE_EXTENSIONS = frozenset({
     "gz", "pdf", "so", "dex", "apk", "jar", "ttf", "otf", "woff", "woff2", "plist", "nib",
     "lottie", "bin", "dat",
 })
-COMMON_TLDS = frozenset({
-    "com", "org", "net", "edu", "gov", "io", "cn", "hk", "tw", "jp", "kr", "de", "fr", "uk",
-    "us", "ru", "in", "br", "it", "es", "nl", "ca", "au", "me", "info", "biz", "co", "top",
-    "xyz", "app", "dev", "email", "mail",
-})
+#: Top-level names reserved or used for private networks (ICANN's `.internal`,
+#: mDNS's `.local`, home routers' `.lan`/`.home`): an address there may be real.
+PRIVATE_USE_TLDS = frozenset({"internal", "local", "lan", "home", "corp", "intranet",
+                              "localdomain", "private"})
+
+
+@cache
+def _suffixes() -> PublicSuffixList:
+    from ...attribution.domains import load_suffix_list  # (~4 ms from the user's cache)
+
+    return load_suffix_list()
 
 
 class EmailDetector(Detector):
@@ -52,7 +64,9 @@ class EmailDetector(Detector):
         if first.endswith("x") and first[:-1].isdigit() and len(labels) == 2:  # name@2x.foo
             # (digits alone are a real domain: 163.com, 126.com, 139.com)
             return False
-        return True if tld in COMMON_TLDS else None
+        if _suffixes().publicsuffix(domain.lower(), accept_unknown=False) is not None:
+            return True
+        return None if tld in PRIVATE_USE_TLDS else False
 
     @staticmethod
     def normalize(text: str) -> str:
