@@ -60,6 +60,7 @@ PHONE_ROWS = [
     ("008613812345678", None, "+8613812345678"),  # 00 international prefix
     ("138-1234-5678", None, "+8613812345678"),  # dashed national grouping
     ("9437a7b2-c177-4782-9095-e2e442cce5a8", None, None),  # digits inside a UUID
+    ("af15719605953f59068f90df1ea252be", None, None),  # ... inside a hex token (a cookie)
     ("010-12345678", "phone", "+861012345678"),  # landline: digits need a phone key
     ("+86 138 1234 5678 2023-01-01", None, "+8613812345678"),  # trailing date trimmed
     ("010-12345678", None, None),  # same landline without key: could be anything

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import phonenumbers
 
-from .base import DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
+from .base import ALNUM, DIGITS, NOT_AFTER_DIGIT_DOT, NOT_BEFORE_DOT_DIGIT, Detector, Pattern
 
 #: Region for numbers written without a country code.
 REGION = "CN"
@@ -68,7 +68,7 @@ class PhoneDetector(Detector):
         Pattern("international", r"\+[1-9][0-9 ()-]{5,20}[0-9]", 0.5,
                 edge_before="0-9A-Za-z+", edge_after=DIGITS, guard_after=NOT_BEFORE_DOT_DIGIT),
         Pattern("cn-mobile", r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}", 0.4,
-                edge_before="0-9+", edge_after=DIGITS,
+                edge_before="0-9A-Za-z+", edge_after=ALNUM,
                 guard_before=NOT_AFTER_DIGIT_DOT + NOT_IN_UUID_BEFORE + NOT_AFTER_COUNTRY_CODE,
                 guard_after=NOT_BEFORE_DOT_DIGIT + NOT_IN_UUID_AFTER),
         Pattern("digits", r"[0-9][0-9 -]{5,16}[0-9]", 0.3,
