@@ -7,6 +7,7 @@ from trafficscope.detection.keys import (
     is_negative_key,
     key_priors,
     last_name,
+    names_an_id,
     normalize_key,
 )
 from trafficscope.model import ENTITIES, Field
@@ -81,3 +82,14 @@ def test_table_is_consistent() -> None:
 ])
 def test_last_name_of_a_key_path(key: str | None, name: str | None) -> None:
     assert last_name(key) == name == Field("body", key, "").last_key
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("id", True), ("app_id", True), ("pixelId", True), ("data.deviceIDs", True),
+    ("ID", True), ("items[0].product_id", True),
+    ("android", False), ("paid", False), ("uuid", False), ("valid", False),
+    ("appid", False),  # no word to tell
+    (None, False), ("0", False),
+])
+def test_names_an_id(key: str | None, expected: bool) -> None:
+    assert names_an_id(key) is expected

@@ -239,6 +239,20 @@ def is_negative_key(key: str | None) -> bool:
     return k in NEGATIVE_KEYS or k.endswith(("time", "timestamp", "date"))
 
 
+@lru_cache(maxsize=8192)
+def names_an_id(key: str | None) -> bool:
+    """The key path's last name ends in the word `id` or `ids` (`id`, `app_id`,
+    `pixelId`, `deviceIDs`; not `android`, `paid` or `uuid`)."""
+    name = last_name(key)
+    if not name:
+        return False
+    k = normalize_key(name)
+    for word in ("id", "ids"):
+        if k.endswith(word) and len(k) - len(word) in _word_starts(name):
+            return True
+    return False
+
+
 def token_cookies(names: Iterable[str]) -> frozenset[str]:
     """Of a request's cookie names, those that are session tokens by
     `TOKEN_COOKIE_FAMILIES` (names normalised here): members of a family of which

@@ -44,7 +44,7 @@ from ..model import Detection, Field
 from ..profile import Profile
 from .detectors import DETECTORS, VALIDATED, Detector, Pattern
 from .engine import Engine, EnginePattern
-from .keys import is_negative_key, key_priors, normalize_key
+from .keys import is_negative_key, key_priors, names_an_id, normalize_key
 from .known import KnownIndex, Variant, app_pattern
 
 log = logging.getLogger(__name__)
@@ -245,10 +245,10 @@ class Scanner:
 
 def _object_id(f: Field) -> str | None:
     """The evidence that `f` holds an object id, if it is such a place: a URL path
-    segment, or a key naming an id (`id`, `app_id`, `pixelIds`)."""
+    segment, or a key naming an id (`keys.names_an_id`)."""
     if f.location == "path":
         return "path:object-id"
-    if normalize_key(f.last_key or "").endswith(("id", "ids")):
+    if names_an_id(f.key):
         return "key:object-id"
     return None
 
