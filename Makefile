@@ -2,10 +2,17 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# A second interpreter for mitmproxy 12 (needs Python >= 3.12); empty if absent.
-PY312  ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12))
+# Newer interpreters (pyenv's or Debian's) that run mitmproxy 12, which needs Python >= 3.12:
+# `make test` runs the mitmproxy tests again on each one found (test-py312, test-py313).
+# PY312/PY313 are empty where absent; set one to use another interpreter.
+NEWER_PYTHONS := 312 313
+find-python = $(firstword $(wildcard $(HOME)/.pyenv/versions/$(1)*/bin/python$(1) /usr/bin/python$(1)))
+PY312  ?= $(call find-python,3.12)
+PY313  ?= $(call find-python,3.13)
+PY_FOUND   := $(foreach v,$(NEWER_PYTHONS),$(if $(PY$(v)),$(v)))
+PY_MISSING := $(filter-out $(PY_FOUND),$(NEWER_PYTHONS))
 
-.PHONY: demo test test-py312 lint sample clean system-deps fuzz soak
+.PHONY: demo test lint sample clean system-deps fuzz soak $(NEWER_PYTHONS:%=test-py%)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,18 +37,21 @@ system-deps:
 
 test: lint system-deps
 	$(BIN)/pytest
-	$(MAKE) test-py312
+	$(MAKE) $(NEWER_PYTHONS:%=test-py%)
 
-# The readers and (later) the addon on mitmproxy 12, where Python 3.12 exists.
-test-py312:
-ifneq ($(PY312),)
-	test -x .venv312/bin/python || $(PY312) -m venv .venv312
-	.venv312/bin/python -m pip install -q --upgrade pip
-	.venv312/bin/python -m pip install -q -e '.[test]'
-	.venv312/bin/pytest -m mitmproxy -q
-else
-	@echo "no Python 3.12 here: mitmproxy 12 tests not run"
-endif
+# The `-m mitmproxy` tests (readers of flow files, the addon, mitmdump) on mitmproxy 12,
+# one venv per interpreter: test-py312 in .venv312, test-py313 in .venv313.
+$(PY_FOUND:%=.venv%/.test-installed): .venv%/.test-installed: pyproject.toml
+	$(PY$*) -m venv .venv$*
+	.venv$*/bin/python -m pip install -q --upgrade pip
+	.venv$*/bin/python -m pip install -q -e '.[test]'
+	touch $@
+
+$(PY_FOUND:%=test-py%): test-py%: .venv%/.test-installed
+	.venv$*/bin/pytest -m mitmproxy -q
+
+$(PY_MISSING:%=test-py%): test-py%:
+	@echo "no Python $(*:3%=3.%) here: mitmproxy 12 tests not run on it"
 
 # Hostile input (tests/robustness): 100,000 Hypothesis examples per reader and decoder.
 fuzz: $(VENV)/.test-installed
@@ -57,4 +67,4 @@ sample: $(VENV)/.installed
 	$(BIN)/python captures/make_sample.py
 
 clean:
-	rm -rf $(VENV) .venv312 demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NEWER_PYTHONS:%=.venv%) demo .pytest_cache .mypy_cache .ruff_cache

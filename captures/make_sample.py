@@ -15,10 +15,10 @@ Run: ``python captures/make_sample.py`` (deterministic: same bytes every run).
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import json
 import sys
+import zlib
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -108,6 +108,15 @@ IPS = {
 
 def _json(obj: object) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _gzip(data: bytes) -> bytes:
+    """gzip with the same header on every Python: mtime 0, OS byte 3 (zlib's, Unix).
+
+    `gzip.compress(mtime=0)` wrote these bytes up to Python 3.12; from 3.13 on it
+    writes OS byte 255, so the bundled sample would differ by Python.
+    """
+    return zlib.compress(data, 9, wbits=31)
 
 
 class HarWriter:
@@ -202,10 +211,9 @@ def build() -> dict[str, object]:
           body=urlencode({"content": _json(umeng).decode()}).encode(),
           mime="application/x-www-form-urlencoded")
     w.add("POST", "https://app-measurement.com/a",
-          body=gzip.compress(_json({"app_instance_id": "f3c1d2e4a5b6c7d8e9f0a1b2c3d4e5f6",
-                                    "gmp_app_id": "1:123456789:android:abcdef",
-                                    "adid": p["ad_id"], "events": [{"name": "first_open"}]}),
-                             mtime=0),
+          body=_gzip(_json({"app_instance_id": "f3c1d2e4a5b6c7d8e9f0a1b2c3d4e5f6",
+                            "gmp_app_id": "1:123456789:android:abcdef",
+                            "adid": p["ad_id"], "events": [{"name": "first_open"}]})),
           mime="application/json", content_encoding="gzip")
     w.add("GET", "https://googleads.g.doubleclick.net/mads/gma?" + urlencode(
         {"app_name": APP, "u_w": "412", "u_h": "915", "rdid": p["ad_id"],
@@ -226,8 +234,8 @@ def build() -> dict[str, object]:
         {"lat": f"{p['lat'] + 0.0012:.5f}", "lng": f"{p['lon'] + 0.0004:.5f}", "r": "3000"}))
     # Contacts upload for "find friends", gzip-compressed JSON.
     w.add("POST", f"{api}/v2/friends/match",
-          body=gzip.compress(_json({"contacts": [
-              {"name": n, "phone": ph} for n, ph in CONTACTS]}), mtime=0),
+          body=_gzip(_json({"contacts": [
+              {"name": n, "phone": ph} for n, ph in CONTACTS]})),
           mime="application/json", content_encoding="gzip")
     # Push SDK registration: brotli JSON with SIM identifiers.
     w.add("POST", "https://api.jpush.cn/v3/device/register",
