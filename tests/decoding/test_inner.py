@@ -13,6 +13,8 @@ import msgpack
 import pytest
 import zstandard
 
+from tests.fixtures.work import lines_run
+from trafficscope.decoding import protobuf
 from trafficscope.decoding.blobs import decode_bytes
 from trafficscope.decoding.fields import extract_fields
 from trafficscope.decoding.limits import Budget, Limits
@@ -146,3 +148,34 @@ def test_xml_entity_bomb_stays_text() -> None:
     rows = query_rows(bomb)
     assert all("xml" not in enc for _, _, enc in rows)
     assert max(len(v) for _, v, _ in rows) <= len(bomb)
+
+
+def _failing_nest(levels: int, width: int) -> bytes:
+    """Length-delimited fields `width` times over, `levels` deep, each level ending in
+    a byte that is no field: no level parses as a message."""
+    chunk = b"\x80"
+    for _ in range(levels):
+        chunk = (b"\x0a" + _varint(len(chunk)) + chunk) * width + b"\x00"
+    return chunk
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes([*out, n])
+
+
+def test_fields_that_are_no_message_are_parsed_once() -> None:
+    """A field that fails as a nested message went to the blob decoder, which parsed
+    it as a message again, and so at every level below: the work grew with the
+    nesting (a 89 KB body took 19 s CPU, past the 5 s time cap, never read)."""
+    body = _failing_nest(6, 3)
+    assert parse_message(body) is None
+    flow = Flow("f", 0.0, "har", "http", "h.example", "POST", "https://h.example/",
+                request_headers=(("Content-Type", "application/x-protobuf"),),
+                request_body=body)
+    fields, lines = lines_run(protobuf, lambda: list(extract_fields(flow)))
+    assert [f.location for f in fields if f.location != "header"] == ["body"]
+    assert lines < 20 * LIMITS.max_depth * len(body)

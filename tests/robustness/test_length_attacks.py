@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape as xml_escape
 import pytest
 
 from trafficscope.decoding.limits import Limits
-from trafficscope.decoding.values import VALUE_DECODERS, walk
+from trafficscope.decoding.values import MAX_KEY, VALUE_DECODERS, walk
 from trafficscope.sources.har import MAX_BODY
 from trafficscope.sources.jsonguard import ESCAPE_SHARE, MAX_NESTING
 
@@ -216,3 +216,28 @@ def test_flow_file_record_lengths_zero_and_huge(tmp_path: Path) -> None:
             assert outcome["flows"] == [], (name, outcome)
         else:
             assert name in outcome["detail"], outcome
+
+
+LONG_KEY = "k" * 65536
+WIDE = 1000
+
+
+@pytest.mark.parametrize("shape", ["json", "form"])
+def test_long_key_over_many_entries_gives_short_key_paths(shape: str) -> None:
+    """A 64 KB name over 1,000 entries (a JSON object key, a form name whose value is
+    a form): key paths keep MAX_KEY characters of the parent path and of the last
+    name, so the fields of a body grow with the body, not with the name's length
+    times the entries (a 1 MB name over 20,000 entries made 20 GB of key paths)."""
+    if shape == "json":
+        value = json.dumps({LONG_KEY: {str(i): IMEI for i in range(WIDE)}})
+    else:
+        inner = "&".join(f"{i}={IMEI}" for i in range(WIDE))
+        value = f"{LONG_KEY}=" + inner.replace("&", "%26").replace("=", "%3D")
+    fields = list(walk("body", None, value, (), Limits()))
+    assert max(len(f.key or "") for f in fields) <= 2 * MAX_KEY + 1
+    keyed = [f for f in fields if f.value == IMEI]
+    assert [f.key.rpartition(".")[2] for f in keyed if f.key] == [str(i) for i in range(WIDE)]
+    assert len({(f.key or "").rpartition(".")[0] for f in keyed}) == 1  # siblings share it
+    assert any(f.value == LONG_KEY for f in fields)  # the name itself is still a value
+    (header,) = walk("header", LONG_KEY, "plain", (), Limits())  # a name given as the key
+    assert header.key is not None and len(header.key) == MAX_KEY

@@ -100,11 +100,14 @@ def _decompress(name: str, fn: Decompressor, data: bytes, limits: Limits,
 
 
 def decode_bytes(data: bytes, limits: Limits, budget: Budget, depth: int = 0,
-                 *, strict: bool = True) -> Decoded | None:
+                 *, strict: bool = True, message: bool = True) -> Decoded | None:
     """What `data` holds (see the module docstring), or None.
 
     `strict` (bytes from a guessed base64/hex decoding) also requires
-    MessagePack and protobuf results to hold text.
+    MessagePack and protobuf results to hold text. `message=False` skips step 5,
+    for a protobuf field that `parse_message` has already tried as a message (or
+    kept whole at its depth cap): trying it again at every level multiplied the
+    work by the nesting.
     """
     if not data or depth >= MAX_BLOB_DEPTH:
         return None
@@ -134,12 +137,15 @@ def decode_bytes(data: bytes, limits: Limits, budget: Budget, depth: int = 0,
             if inner is not None and inner.node is not None:
                 return Decoded((name, *inner.steps), inner.node, got[1] or inner.truncated)
 
-    def _inner(chunk: bytes) -> object | None:
-        return decode_bytes(chunk, limits, budget, depth + 1)
+    if not message:
+        return None
 
-    message = parse_message(data, limits.max_depth, _inner)
-    if message is not None and (not strict or has_text(message)):
-        return Decoded(("protobuf",), message)
+    def _inner(chunk: bytes) -> object | None:
+        return decode_bytes(chunk, limits, budget, depth + 1, message=False)
+
+    parsed = parse_message(data, limits.max_depth, _inner)
+    if parsed is not None and (not strict or has_text(parsed)):
+        return Decoded(("protobuf",), parsed)
     return None
 
 
@@ -149,7 +155,8 @@ def decode_declared(data: bytes, mime: str, limits: Limits, budget: Budget) -> D
         if mime.startswith("application/grpc") and len(data) >= 5:
             data = data[5:]  # gRPC frame: compressed flag and length
         message = parse_message(data, limits.max_depth,
-                                lambda chunk: decode_bytes(chunk, limits, budget, 1))
+                                lambda chunk: decode_bytes(chunk, limits, budget, 1,
+                                                           message=False))
         return Decoded(("protobuf",), message) if message is not None else None
     if "msgpack" in mime:
         packed = _msgpack(data, limits, budget, 0)

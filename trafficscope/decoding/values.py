@@ -37,6 +37,12 @@ __all__ = ["FormPairs", "JsonNumber", "decode_text", "parse_form", "parse_json",
 #: Object keys at least this long are walked as values too, under `parent.#key`.
 KEY_FIELD_MIN = 24
 KEY_MARK = "#key"
+#: Characters a key path keeps of its parent path (the tail) and of its last name
+#: (the head), `KEY_CUT` marking a cut. A path joins names taken from the traffic:
+#: without a cap a long name over many entries was copied into the key of each
+#: (memory: name length x entries). Siblings still share their parent path.
+MAX_KEY = 256
+KEY_CUT = "\u2026"
 
 
 class FormPairs(tuple[tuple[str, str, bool], ...]):
@@ -213,6 +219,16 @@ def join_key(key: str | None, child: str) -> str:
     return child if key is None else f"{key}.{child}"
 
 
+def cut_key(key: str) -> str:
+    """`key` with its parent path and its last name cut to `MAX_KEY` characters each."""
+    parent, dot, name = key.rpartition(".")
+    if len(parent) > MAX_KEY:
+        parent = KEY_CUT + parent[len(parent) - MAX_KEY + len(KEY_CUT):]
+    if len(name) > MAX_KEY:
+        name = name[: MAX_KEY - len(KEY_CUT)] + KEY_CUT
+    return parent + dot + name
+
+
 def _dump(node: object) -> str:
     """JSON text of a subtree past the depth cap (its numbers come out quoted)."""
     try:
@@ -238,6 +254,8 @@ def walk(
     booleans and nulls carry no value and are skipped; numbers keep their text.
     Lazy, except for a plain string: the common case costs one Field.
     """
+    if key is not None and len(key) > MAX_KEY:
+        key = cut_key(key)
     if type(node) is str and not _GATE_MATCH(node):
         return (Field(location, key, node, encoding, truncated),)
     return _walk(location, key, node, encoding, limits, nest, truncated,
@@ -262,6 +280,8 @@ def _walk(
     max_depth, max_json_depth = limits.max_depth, limits.max_json_depth
     while stack:
         key, node, enc, depth, nest, truncated = pop()
+        if key is not None and len(key) > MAX_KEY:
+            key = cut_key(key)
         if isinstance(node, Decoded):  # bytes decoded inside a structure (msgpack, protobuf)
             if node.node is None:
                 continue

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from .http1 import Request, RequestParser, looks_like_request
 from .tcp import Stream
-from .tls import MAX_HELLO, client_hello, handshake_from_records, is_client_hello_record
+from .tls import MAX_HELLO, HelloReader, is_client_hello_record
 
 #: Client payload bytes kept from a TCP or UDP flow of no known protocol, to search.
 SNIPPET = 4096
@@ -69,7 +69,7 @@ class TcpConn:
         )
         self.client_dir = 0
         self._sinks: list[object] = [None, None]
-        self._hello = bytearray()
+        self._hello: HelloReader | None = None
 
     def stream_from(self, src: Endpoint) -> Stream:
         first = self.client if self.client_dir == 0 else self.server
@@ -96,8 +96,8 @@ class TcpConn:
     def held_bytes(self) -> int:
         """Bytes this connection holds: reassembly, parser buffers, snippet, hello."""
         s0, s1 = self.streams
-        n = (len(self.snippet) + len(self._hello) + s0.pending_bytes + len(s0.tail)
-             + s1.pending_bytes + len(s1.tail))
+        n = (len(self.snippet) + (self._hello.held if self._hello else 0)
+             + s0.pending_bytes + len(s0.tail) + s1.pending_bytes + len(s1.tail))
         for sink in self._sinks:
             if type(sink) is RequestParser:
                 n += sink.held
@@ -117,12 +117,12 @@ class TcpConn:
             if sink.broken:
                 self.streams[d].finish()
         elif sink == "tls":
-            self._hello += data
-            hs = handshake_from_records(bytes(self._hello))
-            hello = client_hello(hs)
-            if hello is not None or len(self._hello) > MAX_HELLO:
+            if self._hello is None:
+                self._hello = HelloReader()
+            hello = self._hello.feed(data)
+            if hello is not None or self._hello.fed > MAX_HELLO:
                 self.sni = hello.sni if hello else None
-                self._hello = bytearray()
+                self._hello = None
                 self.streams[d].finish()
         elif sink == "payload":
             self.snippet += data[: SNIPPET - len(self.snippet)]

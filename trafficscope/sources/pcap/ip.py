@@ -10,6 +10,7 @@ options, fragment, AH) are skipped. Fragment reassembly is bounded:
 from __future__ import annotations
 
 from collections import OrderedDict
+from heapq import heappop, heappush
 
 Packet = tuple[bytes, bytes, int, bytes]
 
@@ -20,27 +21,37 @@ _V6_EXT = frozenset({0, 43, 60, 51})
 
 
 class _Datagram:
-    __slots__ = ("pieces", "total")
+    """The fragments of one datagram. Whether it is whole is kept up to date as each
+    fragment comes (the bytes without a hole from offset 0, the end of the furthest
+    piece), so it is put together once, not tried again for every fragment."""
+
+    __slots__ = ("end", "filled", "pieces", "total", "waiting")
 
     def __init__(self) -> None:
         self.pieces: dict[int, bytes] = {}
         self.total = -1  # known once the last fragment arrived
+        self.filled = 0  # bytes from offset 0 without a hole
+        self.end = 0  # where the furthest piece ends
+        self.waiting: list[int] = []  # offsets of pieces past `filled` (a heap)
 
     def add(self, offset: int, data: bytes, more: bool) -> bytes | None:
         if offset + len(data) > _MAX_DATAGRAM:
             return None
-        self.pieces.setdefault(offset, data)  # first copy wins
+        if offset not in self.pieces:  # first copy wins
+            self.pieces[offset] = data
+            self.end = max(self.end, offset + len(data))
+            heappush(self.waiting, offset)
+            while self.waiting and self.waiting[0] <= self.filled:
+                off = heappop(self.waiting)
+                self.filled = max(self.filled, off + len(self.pieces[off]))
         if not more:
             self.total = offset + len(data)
-        if self.total < 0:
-            return None
+        if self.total < 0 or self.filled < self.end or self.filled < self.total:
+            return None  # the last piece is missing, or a hole remains
         out = bytearray()
         for off in sorted(self.pieces):
-            if off > len(out):
-                return None  # a hole remains
-            piece = self.pieces[off]
-            out += piece[len(out) - off :]
-        return bytes(out[: self.total]) if len(out) >= self.total else None
+            out += self.pieces[off][len(out) - off :]
+        return bytes(out[: self.total])
 
 
 class IPDecoder:

@@ -12,24 +12,34 @@ order and once, to `on_data`; a hole that is never filled is skipped with
   starts mid-stream) segments are held until the stream ends or `HOLD` bytes
   wait, then delivery starts at the lowest sequence number seen, so the
   arrival order does not change the result.
-- Memory: at most `depth` bytes wait out of order per stream; past that the
-  stream skips to the lowest waiting segment (a gap). Streams whose reader is
-  done (`finish()`) only count bytes and hold nothing.
+- Memory: at most `depth` bytes in `MAX_WAITING` segments wait out of order per
+  stream; past that the stream skips to the lowest waiting segment (a gap). The
+  segments waiting are kept sorted and found by bisection, so a segment costs
+  the same however many wait. Streams whose reader is done (`finish()`) only
+  count bytes and hold nothing.
 Sequence numbers wrap at 2**32; offsets are kept as unbounded ints.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections.abc import Callable
 
 #: Out-of-order bytes one stream may hold before it gives up on a hole.
 DEPTH = 256 * 1024
 #: Bytes held before a stream that started mid-way (no SYN) starts delivering.
 HOLD = 64 * 1024
+#: Segments one stream may hold out of order (tiny segments would make thousands
+#: within `depth` bytes); past it, as past `depth`, the stream skips a hole.
+MAX_WAITING = 4096
 #: Delivered bytes kept to compare retransmitted copies with.
 TAIL = 16 * 1024
 
 _MASK = 0xFFFFFFFF
+
+
+def _offset(piece: tuple[int, bytes]) -> int:
+    return piece[0]
 
 
 def _signed(delta: int) -> int:
@@ -114,11 +124,11 @@ class Stream:
                 off = delivered
         self._insert(off, data)
         if delivered is None:
-            if self.pending_bytes >= HOLD:
+            if self.pending_bytes >= HOLD or len(self.pending) >= MAX_WAITING:
                 self.flush(final=False)
             return
         self._drain()
-        if self.pending_bytes > self.depth:
+        if self.pending_bytes > self.depth or len(self.pending) > MAX_WAITING:
             self._skip_gap()
 
     def flush(self, final: bool = True) -> None:
@@ -154,8 +164,15 @@ class Stream:
             self.overlaps_differ += 1
 
     def _insert(self, off: int, data: bytes) -> None:
+        # The pieces waiting do not overlap: only the one starting at or before `off`
+        # and those after it, up to the end of `data`, can meet it.
+        pending = self.pending
+        first = bisect_right(pending, off, key=_offset)
+        if first and pending[first - 1][0] + len(pending[first - 1][1]) > off:
+            first -= 1
         pieces: list[tuple[int, bytes]] = []
-        for po, pd in self.pending:
+        for i in range(first, len(pending)):
+            po, pd = pending[i]
             pe = po + len(pd)
             if pe <= off:
                 continue
@@ -174,10 +191,9 @@ class Stream:
             data, off = data[pe - off :], pe
         if data:
             pieces.append((off, data))
-        if pieces:
-            self.pending.extend(pieces)
-            self.pending.sort(key=lambda p: p[0])
-            self.pending_bytes += sum(len(d) for _, d in pieces)
+        for piece in pieces:
+            insort(pending, piece, key=_offset)
+            self.pending_bytes += len(piece[1])
 
     def _drain(self) -> None:
         pending = self.pending

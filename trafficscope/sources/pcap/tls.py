@@ -2,9 +2,10 @@
 
 `client_hello(data)` reads a ClientHello handshake message (the bytes inside
 TLS records or QUIC CRYPTO frames) and returns a `Hello`, or None when the
-bytes are not (yet) a whole ClientHello. `handshake_from_records` joins the
-handshake bytes carried by TLS records, so a ClientHello split over records or
-TCP segments is read once its bytes have arrived.
+bytes are not (yet) a whole ClientHello. `HelloReader` joins the handshake
+bytes carried by a TCP stream's TLS records as they arrive, looking at each
+byte once, so a ClientHello split over records or segments is read once its
+bytes have arrived.
 """
 
 from __future__ import annotations
@@ -26,18 +27,51 @@ def is_client_hello_record(head: bytes) -> bool:
     return len(head) >= 6 and head[0] == 0x16 and head[1] == 3 and head[5] == 1
 
 
-def handshake_from_records(data: bytes) -> bytes:
-    """The handshake-protocol bytes of the complete TLS records at the start of `data`."""
-    out = bytearray()
-    pos = 0
-    while pos + 5 <= len(data) and data[pos] == 0x16:
-        length = (data[pos + 3] << 8) | data[pos + 4]
-        if pos + 5 + length > len(data):
-            out += data[pos + 5 :]
-            break
-        out += data[pos + 5 : pos + 5 + length]
-        pos += 5 + length
-    return bytes(out)
+class HelloReader:
+    """The ClientHello in a client's TLS records, fed as the stream's bytes arrive.
+
+    `feed(data)` gives `client_hello` of the handshake bytes of the whole records
+    so far (up to the first record that is not a handshake) and of the record
+    being received, or None; the records are not joined again for every segment
+    (quadratic when they are tiny)."""
+
+    __slots__ = ("done", "fed", "hs", "need", "raw")
+
+    def __init__(self) -> None:
+        self.fed = 0  # bytes fed
+        self.raw = bytearray()  # the bytes after the last whole record
+        self.hs = bytearray()  # the handshake bytes of the whole records
+        self.done = False  # a record that is not a handshake came: nothing more is read
+        self.need = -1  # handshake bytes the ClientHello takes, once its header is in
+
+    @property
+    def held(self) -> int:
+        return len(self.raw) + len(self.hs)
+
+    def feed(self, data: bytes) -> Hello | None:
+        self.fed += len(data)
+        raw, hs = self.raw, self.hs
+        if not self.done:
+            raw += data
+            pos = 0
+            while pos + 5 <= len(raw):
+                if raw[pos] != 0x16:
+                    self.done = True
+                    raw.clear()
+                    break
+                end = pos + 5 + ((raw[pos + 3] << 8) | raw[pos + 4])
+                if end > len(raw):
+                    break
+                hs += raw[pos + 5 : end]
+                pos = end
+            del raw[:pos]
+        part = 0 if self.done or len(raw) < 5 else len(raw) - 5  # of an unfinished record
+        if self.need < 0 and len(hs) + part >= 4:
+            head = (bytes(hs[:4]) + bytes(raw[5:9]))[:4]
+            self.need = 4 + int.from_bytes(head[1:4], "big") if head[0] == 1 else 1 << 62
+        if self.need < 0 or len(hs) + part < self.need:
+            return None
+        return client_hello(bytes(hs) + bytes(raw[5:]) if part else bytes(hs))
 
 
 def client_hello(hs: bytes) -> Hello | None:
