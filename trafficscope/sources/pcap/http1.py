@@ -58,6 +58,9 @@ class RequestParser:
         self._ts = 0.0
         self._size = 0
         self._notes: list[str] = []
+        #: The buffer's length when it last held no request line (0: not known): only a
+        #: newline that came after can end one, so nothing is searched again before it.
+        self._searched = 0
 
     @property
     def held(self) -> int:
@@ -84,6 +87,7 @@ class RequestParser:
         """A hole in the stream: finish the request in progress, resync on a request line."""
         out = [self._finish(ts, "gap")] if self._head is not None else []
         self.buf.clear()
+        self._searched = 0
         return out
 
     def close(self, ts: float) -> list[Request]:
@@ -92,18 +96,23 @@ class RequestParser:
 
     def _parse_head(self, ts: float) -> bool:
         buf = self.buf
-        m = _REQUEST_LINE.match(buf)
+        searched = self._searched
+        if searched and buf.find(b"\n", searched) == -1:
+            return self._no_request_line()  # (a line arriving a byte at a time: no search)
+        m = None if searched else _REQUEST_LINE.match(buf)
         if m is None:
             if len(buf) < 24 and b"\n" not in buf:
                 return False
-            nxt = _REQUEST_LINE.search(buf)  # resync after a gap or junk
+            # resync after a gap or junk; a request line holds no newline, so one ending
+            # at a newline that came since the last search starts after the last one before
+            start = buf.rfind(b"\n", 0, searched) + 1 if searched else 0
+            nxt = _REQUEST_LINE.search(buf, start)
             if nxt is None:
-                if len(buf) > _RESYNC_KEEP * 2:
-                    del buf[:-_RESYNC_KEEP]  # junk: keep enough for a request line cut in two
-                return False
+                return self._no_request_line()
             del buf[: nxt.start()]
             m = _REQUEST_LINE.match(buf)
             assert m is not None
+        self._searched = 0
         end = buf.find(b"\r\n\r\n", m.end() - 2)
         sep = 4
         lf = buf.find(b"\n\n", m.end() - 1)
@@ -143,6 +152,14 @@ class RequestParser:
             except ValueError:
                 self._notes.append("bad-content-length")
         return True
+
+    def _no_request_line(self) -> bool:
+        """The buffer holds no request line: junk past `2 * _RESYNC_KEEP` goes (enough is
+        kept for a request line cut in two), and what is left is known to hold none."""
+        if len(self.buf) > _RESYNC_KEEP * 2:
+            del self.buf[:-_RESYNC_KEEP]
+        self._searched = len(self.buf)
+        return False
 
     def _take(self, n: int) -> None:
         chunk = self.buf[:n]
