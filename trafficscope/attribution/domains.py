@@ -84,6 +84,12 @@ def registrable_domain(host: str) -> str:
     return _PSL.privatesuffix(h) or h
 
 
+def known_suffix(domain: str) -> str | None:
+    """The public suffix `domain` ends in, or None when its TLD is in no list
+    (`vnu.watka`, `corp.internal`): `domain` lowercase."""
+    return _PSL.publicsuffix(domain, accept_unknown=False)
+
+
 def app_domain(app_id: str) -> str | None:
     """The domain an Android package / iOS bundle id names, by reverse DNS.
 

@@ -10,10 +10,7 @@ any other TLD is no address (`j@vnu.watka` out of a binary cookie).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import ClassVar
-
-from publicsuffixlist import PublicSuffixList
 
 from .base import Detector, Pattern
 
@@ -30,13 +27,6 @@ FILE_EXTENSIONS = frozenset({
 #: mDNS's `.local`, home routers' `.lan`/`.home`): an address there may be real.
 PRIVATE_USE_TLDS = frozenset({"internal", "local", "lan", "home", "corp", "intranet",
                               "localdomain", "private"})
-
-
-@cache
-def _suffixes() -> PublicSuffixList:
-    from ...attribution.domains import load_suffix_list  # (~4 ms from the user's cache)
-
-    return load_suffix_list()
 
 
 class EmailDetector(Detector):
@@ -64,7 +54,10 @@ class EmailDetector(Detector):
         if first.endswith("x") and first[:-1].isdigit() and len(labels) == 2:  # name@2x.foo
             # (digits alone are a real domain: 163.com, 126.com, 139.com)
             return False
-        if _suffixes().publicsuffix(domain.lower(), accept_unknown=False) is not None:
+        # (imported here: the suffix list is loaded on first use, and `analyze` has it)
+        from ...attribution.domains import known_suffix
+
+        if known_suffix(domain.lower()) is not None:
             return True
         return None if tld in PRIVATE_USE_TLDS else False
 
