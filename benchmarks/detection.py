@@ -93,10 +93,7 @@ def fukuda_set(path: Path) -> None:
                 absent[row.encoding_form] += 1
             for s in (by_form.setdefault(row.encoding_form, Score()),
                       by_method.setdefault(row.leakage_method, Score()), total):
-                if found:
-                    s.tp += 1
-                else:
-                    s.fn += 1
+                s.positive(found)
         print(f"\n== Fukuda set, {len(rows)} rows, {label}: recall {total.recall:.2%} "
               f"({total.tp}/{len(rows)})")
         n_abs = sum(absent.values())
@@ -125,10 +122,7 @@ def tcf_set(folder: Path) -> None:
                           and not (d.pii_type == "AD_ID" and d.value == tcf.AAID))
             for s in (by_key.setdefault(row.key or "(no key)", Score()),
                       by_stage.setdefault(f"stage {row.stage}, {row.where}", Score())):
-                if found:
-                    s.tp += 1
-                else:
-                    s.fn += 1
+                s.positive(found)
         tp = sum(s.tp for s in by_key.values())
         keyed = [s for k, s in by_key.items() if k != "(no key)"]
         k_tp, k_n = sum(s.tp for s in keyed), sum(s.tp + s.fn for s in keyed)

@@ -19,6 +19,13 @@ class Score:
     fp: int = 0
     fn: int = 0
 
+    def positive(self, found: bool) -> None:
+        """Count a labelled positive: found (TP) or missed (FN)."""
+        if found:
+            self.tp += 1
+        else:
+            self.fn += 1
+
     @property
     def precision(self) -> float:
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
