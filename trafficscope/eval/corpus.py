@@ -167,7 +167,7 @@ def _hash(steps: tuple[str, ...], value: str) -> str:
     return value
 
 
-def _pb(fields: dict[str, str]) -> bytes:
+def protobuf_strings(fields: dict[str, str]) -> bytes:
     """A protobuf message of string fields numbered 1, 2, ... (a schema we do not ship)."""
     out = b""
     for i, value in enumerate(fields.values(), 1):
@@ -216,7 +216,8 @@ def _request(r: random.Random, style: str, payload: dict[str, object], host: str
         body = gzip.compress(text.encode())
     elif style == "protobuf":
         headers.append(("Content-Type", "application/x-protobuf"))
-        body = _pb({k: v if isinstance(v, str) else json.dumps(v) for k, v in payload.items()})
+        body = protobuf_strings({k: v if isinstance(v, str) else json.dumps(v)
+                                 for k, v in payload.items()})
     elif style == "msgpack":
         headers.append(("Content-Type", "application/msgpack"))
         body = msgpack.packb(payload)

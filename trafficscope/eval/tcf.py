@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit
 
 from ..model import Flow
 from ..profile import KnownValue, Profile
+from .corpus import protobuf_strings
 
 AAID = "60e5d787-7b10-4341-8289-a784280e7f1f"
 FILE_NAMES = ("tcf_traffic_analysis_stage_1.csv", "tcf_traffic_analysis_stage_2.csv")
@@ -68,11 +69,6 @@ def _nested(path: str, value: str) -> object:
     return out
 
 
-def _protobuf_string(field: int, text: str) -> bytes:
-    data = text.encode()
-    return bytes([field << 3 | 2, len(data)]) + data  # (values here are under 128 bytes)
-
-
 def to_flow(no: str, method: str, where: str, key: str, url: str) -> Flow:
     """A request that sends `AAID` as the row says (see the module's docstring)."""
     headers: tuple[tuple[str, str], ...] = ()
@@ -84,7 +80,7 @@ def to_flow(no: str, method: str, where: str, key: str, url: str) -> Flow:
             url += ("&" if "?" in url else "?") + query
     elif key.startswith(NO_KEY[0]):
         headers = (("Content-Type", "application/x-protobuf"),)
-        body = _protobuf_string(1, AAID)
+        body = protobuf_strings({"id": AAID})
     elif key.startswith(NO_KEY[1]) or not key.strip(":[\\"):
         headers = (("Content-Type", "application/octet-stream"),)
         body = AAID.encode()
