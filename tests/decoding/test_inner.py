@@ -19,6 +19,7 @@ from trafficscope.decoding.blobs import decode_bytes
 from trafficscope.decoding.fields import extract_fields
 from trafficscope.decoding.limits import Budget, Limits
 from trafficscope.decoding.protobuf import parse_message
+from trafficscope.eval.corpus import varint
 from trafficscope.model import Flow
 
 EMAIL = "jane.doe.test@example.org"
@@ -155,16 +156,8 @@ def _failing_nest(levels: int, width: int) -> bytes:
     a byte that is no field: no level parses as a message."""
     chunk = b"\x80"
     for _ in range(levels):
-        chunk = (b"\x0a" + _varint(len(chunk)) + chunk) * width + b"\x00"
+        chunk = (b"\x0a" + varint(len(chunk)) + chunk) * width + b"\x00"
     return chunk
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    return bytes([*out, n])
 
 
 def test_fields_that_are_no_message_are_parsed_once() -> None:

@@ -167,20 +167,21 @@ def _hash(steps: tuple[str, ...], value: str) -> str:
     return value
 
 
+def varint(n: int) -> bytes:
+    """`n` (not negative) as a protobuf base-128 varint."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes([*out, n])
+
+
 def protobuf_strings(fields: dict[str, str]) -> bytes:
     """A protobuf message of string fields numbered 1, 2, ... (a schema we do not ship)."""
     out = b""
     for i, value in enumerate(fields.values(), 1):
         data = value.encode()
-        length = len(data)
-        varint = b""
-        while True:
-            byte = length & 0x7F
-            length >>= 7
-            varint += bytes([byte | (0x80 if length else 0)])
-            if not length:
-                break
-        out += bytes([i << 3 | 2]) + varint + data
+        out += bytes([i << 3 | 2]) + varint(len(data)) + data
     return out
 
 
