@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..checksums import luhn_ok
-from .base import DIGIT_RUN_15_20, Detector, Pattern, whole_number
+from .base import Detector, Pattern, whole_number
 
 
 class IccidDetector(Detector):
@@ -18,7 +18,7 @@ class IccidDetector(Detector):
     NUMERIC = True
     VALIDATOR = "luhn"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
-        whole_number("iccid", r"89[0-9]{17,18}", 0.45, prefilter=DIGIT_RUN_15_20),
+        whole_number("iccid", r"89[0-9]{17,18}", 0.45),
     )
 
     @staticmethod

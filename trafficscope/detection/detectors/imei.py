@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..checksums import imei_complete, imei_ok, imei_rbi_known
-from .base import DIGIT_RUN_15_20, Detector, Pattern, whole_number
+from .base import DIGIT_RUN_15, Detector, Pattern, whole_number
 
 
 class ImeiDetector(Detector):
@@ -19,7 +19,7 @@ class ImeiDetector(Detector):
     NUMERIC = True
     VALIDATOR = "luhn"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
-        whole_number("imei", r"[0-9]{15}", 0.3, prefilter=DIGIT_RUN_15_20),
+        whole_number("imei", r"[0-9]{15}", 0.3, prefilter=DIGIT_RUN_15),
         whole_number("imei-14", r"[0-9]{14}", 0.3, needs_key=True),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import DIGIT_RUN_15_20, Detector, Pattern, whole_number
+from .base import DIGIT_RUN_15, Detector, Pattern, whole_number
 
 #: MNCs of MCC 460 (China Mobile, Unicom, Telecom, Tietong, CBN).
 CN_MNC = frozenset({"00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "11", "15",
@@ -41,7 +41,7 @@ class ImsiDetector(Detector):
     VALIDATOR = "mcc-mnc"
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         whole_number("cn-imsi", r"460(?:0[0-9]|11|15|20)[0-9]{10}", 0.5,
-                     prefilter=DIGIT_RUN_15_20),
+                     prefilter=DIGIT_RUN_15),
         whole_number("imsi", r"[2-7][0-9]{14}", 0.3, needs_key=True),
     )
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from stdnum.cn import ric as _ric
 
-from .base import DIGIT_RUN_15_20, DIGITS, NOT_AFTER_DIGIT_DOT, Detector, Pattern
+from .base import DIGIT_RUN_18, DIGITS, NOT_AFTER_DIGIT_DOT, Detector, Pattern
 
 #: Province-level codes (GB/T 2260), the first two digits of a resident id.
 PROVINCES = frozenset({
@@ -31,7 +31,7 @@ class NationalIdDetector(Detector):
     PATTERNS: ClassVar[tuple[Pattern, ...]] = (
         Pattern("cn-ric", "[1-9][0-9]{16}[0-9Xx]", 0.3, edge_before=DIGITS,
                 edge_after="0-9A-Za-z", guard_before=NOT_AFTER_DIGIT_DOT,
-                prefilter=DIGIT_RUN_15_20),  # 17 digits and an X: the X is the run's edge
+                prefilter=DIGIT_RUN_18),  # 17 digits and an X: the X is the run's edge
     )
 
     @staticmethod
