@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -235,9 +236,9 @@ def test_a_window_is_searched_not_the_whole_text() -> None:
     windows = engine_mod._windows(15, "", 0, text, ends)
     assert windows == [(5001, 5017), (10017, 10033)]  # 16 characters before each end
     assert e.spans(imei, text, ends) == [(5001, 5016), (10018, 10033)] == e.spans(imei, text)
-    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0), "", text, ends) == [
+    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0, 15), "", text, ends) == [
         (5001, 5016), (10018, 10033)]  # from the windows, not a whole search (None)
-    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0), "", text, ends * 40) is None
+    assert engine_mod._window_spans(e._regex(imei), (15, 2, 0, 15), "", text, ends * 40) is None
 
 
 @pytest.mark.skipif("hyperscan" not in BACKENDS, reason="no hyperscan wheel")
@@ -253,27 +254,55 @@ def test_a_digit_run_goes_to_the_patterns_of_its_length() -> None:
         assert got & {imei, imsi, iccid, ric} == expected, run
 
 
+class _CountingSearch:
+    """A compiled pattern that counts its searches."""
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        self.rx, self.searches = rx, 0
+
+    def search(self, *args: Any) -> re.Match[str] | None:
+        self.searches += 1
+        return self.rx.search(*args)
+
+
+def test_a_window_is_searched_again_only_where_another_match_fits() -> None:
+    ab = _CountingSearch(re.compile("ab"))
+    pad = "x" * 2 * engine_mod.WINDOW_COST  # (fewer ends than the text's length allows)
+    # one end: after the match no two characters are left before it, one search
+    assert engine_mod._window_spans(ab, (2, 0, 0, 2), "", "xxabxx" + pad, [4]) == [(2, 4)]  # type: ignore[arg-type]
+    assert ab.searches == 1
+    # two ends in one window: room for the second match, found by a second search
+    ab.searches = 0
+    assert engine_mod._window_spans(ab, (2, 0, 0, 2), "", "xxabab" + pad, [4, 6]) == [  # type: ignore[arg-type]
+        (2, 4), (4, 6)]
+    assert ab.searches == 2
+    # room left but nothing there: searched again, nothing found
+    ab.searches = 0
+    assert engine_mod._window_spans(ab, (2, 0, 0, 2), "", "xxabxx" + pad, [4, 6]) == [(2, 4)]  # type: ignore[arg-type]
+    assert ab.searches == 2
+
+
 def test_reach_of_patterns() -> None:
-    def reach(p: EnginePattern) -> tuple[int | None, int, int] | None:
+    def reach(p: EnginePattern) -> tuple[int | None, int, int, int] | None:
         return engine_mod._reach(p, re.compile(p.python_regex, re.ASCII))
 
-    assert reach(PATTERNS[0]) == (15, 1, 0)  # the edge is a one-character lookahead
-    assert reach(PATTERNS[5]) == (11, 2, 0)  # (?!\.[0-9]) reads two
+    assert reach(PATTERNS[0]) == (15, 1, 0, 15)  # the edge is a one-character lookahead
+    assert reach(PATTERNS[5]) == (11, 2, 0, 11)  # (?!\.[0-9]) reads two
     email = next(p for p in PATTERNS if "@" in p.regex)
-    assert email.anchor == "@" and reach(email) == (None, 2, 64)  # unbounded, anchored
+    assert email.anchor == "@" and reach(email) == (None, 2, 64, 6)  # unbounded, anchored
     assert reach(EnginePattern("a+")) is None  # unbounded: whole texts
     assert reach(EnginePattern("ab", guard_after=r"(?!x*y)")) is None
     assert reach(EnginePattern("ab", guard_after=r"(?!x{40})")) is None  # past LOOK
-    assert reach(EnginePattern(r"ab\b")) == (2, 1, 0)
+    assert reach(EnginePattern(r"ab\b")) == (2, 1, 0, 2)
     assert reach(EnginePattern("ab$")) is None  # a window's end would satisfy `$`
     assert reach(EnginePattern("(?:ab(?=c)|d)+x")) is None
-    assert reach(EnginePattern("(?:ab(?=cd)|d){1,3}x")) == (7, 2, 0)
+    assert reach(EnginePattern("(?:ab(?=cd)|d){1,3}x")) == (7, 2, 0, 2)
     # over UTF-8: widths in bytes, the anchor's reach four bytes a character
     # over UTF-8: an ASCII pattern's characters are bytes; a non-ASCII literal's are not
-    assert engine_mod._bytes_pattern(email)[1:] == ((None, 2, 64), b"@")  # type: ignore[index]
+    assert engine_mod._bytes_pattern(email)[1:] == ((None, 2, 64, 6), b"@")  # type: ignore[index]
     wide = EnginePattern("李[a-z]{1,9}@[a-z]+", anchor="@", anchor_reach=10)
-    assert engine_mod._bytes_pattern(wide)[1] == (None, 0, 40)  # type: ignore[index]
-    assert engine_mod._bytes_pattern(EnginePattern("李雷"))[1] == (6, 0, 0)  # type: ignore[index]
+    assert engine_mod._bytes_pattern(wide)[1] == (None, 0, 40, 6)  # type: ignore[index]
+    assert engine_mod._bytes_pattern(EnginePattern("李雷"))[1] == (6, 0, 0, 6)  # type: ignore[index]
 
 
 @pytest.mark.parametrize(("regex", "safe"), [

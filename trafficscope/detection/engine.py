@@ -34,9 +34,11 @@ with an `anchor`, from `anchor_reach` before the last anchor character).
 `spans` merges these start ranges into disjoint windows and runs `re` over
 each window only, ending the search `LOOK` characters past the window's last
 end so that lookaheads see the real text; a match is kept when it starts in
-the window and ends by its last end. As no match starts between windows,
-`finditer` over a window is in step with `finditer` over the whole text, and
-both give the same spans (the tests compare them with the `re` backend).
+the window and ends by its last end (after a match, the window is searched
+again only if a match of the pattern's shortest length still fits before that
+end). As no match starts between windows, `finditer` over a window is in step
+with `finditer` over the whole text, and both give the same spans (the tests
+compare them with the `re` backend).
 
 A text that is not ASCII is searched as its UTF-8, with the pattern compiled
 for bytes (`_bytes_pattern`: only where it reads the same there), so
@@ -413,7 +415,8 @@ def _characters(data: bytes, start: int, end: int) -> int:
     return end - start - len(data[start:end].translate(None, _NOT_CONTINUATION))
 
 
-_Reach = tuple[int | None, int, int]  # (longest match or None: anchored, lookahead, anchor reach)
+#: (longest match or None: anchored, lookahead, anchor reach, shortest match)
+_Reach = tuple[int | None, int, int, int]
 
 
 def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subject: Any,
@@ -422,7 +425,7 @@ def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subjec
     the whole subject must be searched (see the module's docstring)."""
     if reach is None or len(ends) * WINDOW_COST > len(subject):
         return None  # (many ends: one search of the whole text costs less)
-    width, look, anchor_reach = reach
+    width, look, anchor_reach, least = reach
     out: list[tuple[int, int]] = []
     n = len(subject)
     search = rx.search
@@ -439,6 +442,8 @@ def _window_spans(rx: re.Pattern[Any], reach: _Reach | None, anchor: Any, subjec
             if e == s:  # an empty match: let `finditer` over the whole text take it
                 return None
             out.append((s, e))
+            if last - e < least:  # no room for another match that ends by `last`
+                break
             lo = e
     return out
 
@@ -465,18 +470,18 @@ def _windows(width: int | None, anchor: Any, anchor_reach: int, subject: Any,
 
 
 def _reach(p: EnginePattern, rx: re.Pattern[Any], scale: int = 1) -> _Reach | None:
-    """(longest match or None when anchored, lookahead reach, anchor reach), or None
-    when `re` must search whole texts (unbounded and not anchored, or a lookahead
+    """(longest match or None when anchored, lookahead reach, anchor reach, shortest
+    match), or None when `re` must search whole texts (unbounded and not anchored, or a lookahead
     past LOOK). `scale`: units per character of the anchor reach (4 over UTF-8)."""
     tree = _parser.parse(rx.pattern, rx.flags)
-    width = tree.getwidth()[1]
+    least, width = tree.getwidth()
     look = _lookahead(tree)
     if look is None or look > LOOK:
         return None
     if width < _parser.MAXREPEAT:
-        return width, look, 0
+        return width, look, 0, least
     if p.anchor and p.anchor_reach > 0:
-        return None, look, p.anchor_reach * scale
+        return None, look, p.anchor_reach * scale, least
     return None
 
 
