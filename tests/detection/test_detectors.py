@@ -40,6 +40,7 @@ EMAIL_ROWS = [
     ("a..b@example.com", None, False),  # consecutive dots in the local part
     ("user@-bad-.com", None, False),  # label starting with a dash
     ("@example.com", None, False),  # no local part
+    ("310410010001002@ims.mnc410.mcc310.3gppnetwork.org", None, False),  # 3GPP identity
 ]
 
 

@@ -355,7 +355,7 @@ PREFILTERED = [(p, i) for i, p in enumerate(PATTERNS) if p.prefilter or p.anchor
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_prefilters_cover_their_patterns(data: st.DataObject) -> None:
-    assert len(PREFILTERED) >= 4  # IMEI, IMSI, resident ID, email
+    assert len(PREFILTERED) >= 5  # IMEI, IMSI, 3GPP identity (IMSI), resident ID, email
     p, pid = data.draw(st.sampled_from(PREFILTERED))
     value = data.draw(st.from_regex(f"(?{'i' if p.caseless else ''}a:{p.regex})", fullmatch=True))
     around = st.text(st.sampled_from(" ,;=&:/\x00é李x0.-@"), max_size=3)

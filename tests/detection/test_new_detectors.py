@@ -29,6 +29,14 @@ ROWS = [
     ("IMSI", "310260123456789", "imsi", True, "US IMSI under its key"),
     ("IMSI", "310260123456789", None, False, "any 15 digits without a key"),
     ("IMSI", "999001234567890", "imsi", False, "no such MCC"),
+    ("IMSI", "REGISTER sip:310410010001002@ims.mnc410.mcc310.3gppnetwork.org SIP/2.0", None,
+     True, "IMS private identity in a SIP REGISTER (VoLTE, Wi-Fi calling)"),
+    ("IMSI", "0234150999999999@wlan.mnc015.mcc234.3gppnetwork.org", None, True,
+     "EAP-AKA identity on Wi-Fi: a leading 0, a two-digit MNC"),
+    ("IMSI", "310410010001002@ims.mnc260.mcc310.3gppnetwork.org", None, False,
+     "the domain names another network"),
+    ("IMSI", "2310410010001002@ims.mnc410.mcc310.3gppnetwork.org", None, False,
+     "a leading 2: an EAP pseudonym, no IMSI"),
     ("ICCID", "89860012345678901232", None, False, "8986 without a Luhn digit: base score"),
     ("ICCID", "8986001234567890127", None, True, "19 digits, Luhn valid"),
     ("ICCID", "8944001234567890121", "iccid", False, "not 8986 and a bad check digit"),
@@ -63,6 +71,12 @@ def test_detector_rows(bare: Scanner, entity: str, value: str, key: str | None, 
         assert dets and dets[0].confidence < 0.95
         return
     assert (entity in entities(bare, value, key)) is flag
+
+
+def test_imsi_of_a_3gpp_identity_is_the_imsi(bare: Scanner) -> None:
+    text = 'username="6310410010001002@nai.epc.MNC410.MCC310.3gppnetwork.org"'
+    got = [(d.pii_type, d.value, d.confidence) for d in scan_one(bare, text, None)]
+    assert got == [("IMSI", "310410010001002", 0.95)]  # no EMAIL, no IMEI
 
 
 def _body_entities(scanner: Scanner, body: object) -> set[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from trafficscope.decoding.fields import extract_fields
+from trafficscope.detection import Scanner
 from trafficscope.errors import ReadError
 from trafficscope.model import Flow
 from trafficscope.sources import iter_flows
@@ -64,3 +66,14 @@ def test_android_capture_names_tls_servers_and_dhcp(corpus_dir: Path) -> None:
     assert tls and all("tls-no-keys" in f.notes for f in tls)
     assert sum(1 for f in tls if f.request_headers and f.request_headers[0][0] == "sni") >= 5
     assert any(f.kind == "dhcp" and dict(f.request_headers).get("hostname") for f in flows)
+
+
+def test_gtp_capture_leaks_the_imsi_in_sip_register(corpus_dir: Path) -> None:
+    # The phone registers with its IMS private identity, <IMSI>@ims.mnc410.mcc310.
+    # 3gppnetwork.org: that is its IMSI, not an email address.
+    flows, _ = _read_all(corpus_dir / "pcap" / "arkime__gtp-iphone.pcap")
+    scanner = Scanner(None)
+    found = {(d.pii_type, d.value) for f in flows for d in scanner.scan(list(extract_fields(f)))
+             if d.confidence >= 0.5}
+    assert ("IMSI", "310410010001002") in found
+    assert not any(t == "EMAIL" and v.endswith("3gppnetwork.org") for t, v in found)

@@ -6,6 +6,9 @@ confirms addresses whose domain ends in a suffix of the Public Suffix List
 (every delegated TLD: `.com`, `.cn`, `.ai`, `.shop`); a name for private use
 (`PRIVATE_USE_TLDS`: `corp.internal`, `nas.local`) keeps the base score, and
 any other TLD is no address (`j@vnu.watka` out of a binary cookie).
+Names under `3gppnetwork.org` are no mail domains: 3GPP keeps that domain for
+network identities (`<IMSI>@ims.mnc410.mcc310.3gppnetwork.org`), which the
+IMSI detector reads.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class EmailDetector(Detector):
         if (tld in FILE_EXTENSIONS or len(tld) > 24 or len(domain) > 253
                 or local.startswith(".") or local.endswith(".") or ".." in local
                 or any(len(lb) > 63 or lb[0] == "-" or lb[-1] == "-" for lb in labels)):
+            return False
+        if labels[-2:] == ["3gppnetwork", "org"]:
             return False
         first = labels[0]
         if first.endswith("x") and first[:-1].isdigit() and len(labels) == 2:  # name@2x.foo
