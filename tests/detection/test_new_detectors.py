@@ -79,6 +79,40 @@ def test_imsi_of_a_3gpp_identity_is_the_imsi(bare: Scanner) -> None:
     assert got == [("IMSI", "310410010001002", 0.95)]  # no EMAIL, no IMEI
 
 
+def _dhcp(scanner: Scanner, *options: tuple[str, str]) -> set[tuple[str, str]]:
+    flow = Flow("d", 0.0, "pcap", "dhcp", "dhcp",
+                request_headers=(("client_mac", "c4:61:8b:35:82:a9"), *options))
+    return {(d.pii_type, d.value) for d in scanner.scan(list(extract_fields(flow)))
+            if d.pii_type != "MAC"}
+
+
+def test_dhcp_host_names_are_device_names(bare: Scanner) -> None:
+    # (`iPhonediMonica` is also valid base64: what it decodes to is no name)
+    assert _dhcp(bare, ("hostname", "iPhonediMonica")) == {("DEVICE_NAME", "iPhonediMonica")}
+    assert _dhcp(bare, ("hostname", "Lucas-iPhone"), ("fqdn", "Lucas-iPhone.home.")) == {
+        ("DEVICE_NAME", "Lucas-iPhone"), ("DEVICE_NAME", "Lucas-iPhone.home")}
+    assert _dhcp(bare, ("hostname", "localhost")) == set()
+    # Android 2.2-7: `android-` and the ANDROID_ID
+    assert _dhcp(bare, ("hostname", "android-1A2b3c4d5e6f7081")) == {
+        ("ANDROID_ID", "1a2b3c4d5e6f7081")}
+    # the same key elsewhere names a server
+    assert "DEVICE_NAME" not in _body_entities(bare, {"hostname": "api.example.com"})
+    assert "ANDROID_ID" not in _body_entities(bare, {"hostname": "android-1a2b3c4d5e6f7081"})
+
+
+def test_a_name_is_not_also_reported_as_what_it_decodes_to(bare: Scanner) -> None:
+    def named(body: object) -> set[tuple[str, str]]:
+        flow = Flow("f", 0.0, "har", "http", "h.example", "POST", "https://h.example/",
+                    request_headers=(("Content-Type", "application/json"),),
+                    request_body=json.dumps(body).encode())
+        return {(d.pii_type, d.value) for d in bare.scan(list(extract_fields(flow)))}
+
+    assert named({"device_name": "iPhonediMonica"}) == {("DEVICE_NAME", "iPhonediMonica")}
+    assert named({"ssid": "iPhonediMonica"}) == {("WIFI_SSID", "iPhonediMonica")}
+    # base64 that reads as no name: what it decodes to is kept
+    assert ("WIFI_SSID", "HomeWiFi") in named({"ssid": "SG9tZVdpRmk="})
+
+
 def _body_entities(scanner: Scanner, body: object) -> set[str]:
     flow = Flow("f", 0.0, "har", "http", "h.example", "POST", "https://h.example/",
                 request_headers=(("Content-Type", "application/json"),),

@@ -77,3 +77,13 @@ def test_gtp_capture_leaks_the_imsi_in_sip_register(corpus_dir: Path) -> None:
              if d.confidence >= 0.5}
     assert ("IMSI", "310410010001002") in found
     assert not any(t == "EMAIL" and v.endswith("3gppnetwork.org") for t, v in found)
+
+
+def test_dhcp_gives_the_device_names(corpus_dir: Path) -> None:
+    scanner = Scanner(None)
+    for name, expected in (("ndpi__iphone.pcap", {"Lucas-iPhone", "Lucas-iMac"}),
+                           ("ndpi__wechat.pcap", {"iPhonediMonica"})):
+        flows, _ = _read_all(corpus_dir / "pcap" / name)
+        found = {d.value for f in flows if f.kind == "dhcp"
+                 for d in scanner.scan(list(extract_fields(f))) if d.pii_type == "DEVICE_NAME"}
+        assert found == expected, name

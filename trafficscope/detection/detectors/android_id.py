@@ -3,13 +3,20 @@
 16 hex digits are everywhere (trace ids, hashes cut short), so the key is
 required. All-zero values and the id that a whole series of Android 2.2
 devices shared (`9774d56d682e549c`) are dropped. Normalised lowercase.
+
+Android 2.2 to 7 named itself `android-<ANDROID_ID>` in DHCP (its
+`net.hostname`, sent to every network it joins): such a host name gives the
+ANDROID_ID without a key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from .base import ALNUM, Detector, Pattern
+from ...model import Field
+from .base import ALNUM, Detector, FlowCandidate, Pattern
+from .keyed import ANDROID_HOSTNAME
 
 JUNK = frozenset({"0000000000000000", "9774d56d682e549c", "ffffffffffffffff"})
 
@@ -28,3 +35,16 @@ class AndroidIdDetector(Detector):
     @staticmethod
     def normalize(text: str) -> str:
         return text.lower()
+
+    @staticmethod
+    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+        for f in fields:
+            if f.location == "dhcp" and f.key == "hostname":
+                m = ANDROID_HOSTNAME.fullmatch(f.value.strip())
+                if m and m[1].lower() not in JUNK:
+                    yield FlowCandidate(f, m[1].lower(), 0.9, ("dhcp:hostname",
+                                                               "android-hostname"))
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return key == "hostname"

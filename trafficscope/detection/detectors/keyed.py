@@ -4,14 +4,24 @@ Any text can be a network or device name, so these are reported only for a
 field whose key names the entity (`ssid`, `wifi_name`; `device_name`,
 `bluetooth_name`), with placeholders dropped (`<unknown ssid>`, `unknown`,
 empty, over 64 characters). A quoted SSID (`"HomeWiFi"`, as Android's
-`WifiInfo.getSSID()` returns it) is unquoted. A cookie that is a service's
+`WifiInfo.getSSID()` returns it) is unquoted. A value decoded from text that
+reads as a name (`iPhonediMonica` is also valid base64, of bytes that read
+as GB18030) is not reported beside it. A cookie that is a service's
 session token by its company (`keys.token_cookies`: Google's `SSID` beside
 `SID` and `HSID`) names nothing.
+
+The name a device gives itself in DHCP (option 12 `hostname`, option 81
+`fqdn`: `Lucas-iPhone`, `iPhonediMonica`), broadcast whenever it joins a
+network, is its device name. Android 2.2 to 7 sent `android-` and its
+ANDROID_ID there instead (`net.hostname`): that is reported as the
+ANDROID_ID (`android_id.AndroidIdDetector`), not as a name.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from ...model import Field
 from ..keys import key_priors, normalize_key, token_cookies
@@ -19,9 +29,27 @@ from .base import Detector, FlowCandidate
 
 PLACEHOLDERS = frozenset({
     "", "<unknown ssid>", "unknown", "null", "none", "nil", "undefined", "0x", "wifi", "-",
-    "unknown ssid", "android", "iphone", "ipad", "default",
+    "unknown ssid", "android", "iphone", "ipad", "default", "localhost",
 })
 MAX_LENGTH = 64
+#: DHCP options (fields of location `dhcp`) holding the name a device gives itself.
+DHCP_NAMES = frozenset({"hostname", "fqdn"})
+#: Android 2.2-7's DHCP host name: `android-` and the ANDROID_ID.
+ANDROID_HOSTNAME = re.compile(r"android-([0-9A-Fa-f]{16})", re.ASCII)
+
+
+#: Free text that reads as a name: letters, spaces and `'._-`, digits only at the end.
+_NAME_LIKE = re.compile(r"[^\W\d_](?:[^\W\d_]|[ '._-])*[0-9]*")
+
+
+def _decoded_from_a_name(f: Field, fields: Sequence[Field]) -> bool:
+    """Whether `f` was decoded from another field's value (same place, a longer
+    encoding) that reads as a name itself."""
+    n = len(f.encoding)
+    return n > 0 and any(
+        g.location == f.location and g.key == f.key and len(g.encoding) < n
+        and f.encoding[:len(g.encoding)] == g.encoding and _NAME_LIKE.fullmatch(g.value.strip())
+        for g in fields)
 
 
 def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
@@ -38,9 +66,21 @@ def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
         value = f.value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        if value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH or value.isdigit():
+        if (value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH or value.isdigit()
+                or _decoded_from_a_name(f, fields)):
             continue
         yield FlowCandidate(f, value, 0.4 + prior, (f"key:{entity.lower()}",))
+
+
+def _dhcp_names(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+    for f in fields:
+        if f.location != "dhcp" or f.key not in DHCP_NAMES:
+            continue
+        value = f.value.strip().rstrip(".")
+        if (value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH
+                or ANDROID_HOSTNAME.fullmatch(value) or _decoded_from_a_name(f, fields)):
+            continue
+        yield FlowCandidate(f, value, 0.7, (f"dhcp:{f.key}",))
 
 
 class WifiSsidDetector(Detector):
@@ -60,9 +100,9 @@ class DeviceNameDetector(Detector):
 
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
-        return _named(fields, "DEVICE_NAME")
+        return chain(_named(fields, "DEVICE_NAME"), _dhcp_names(fields))
 
     @staticmethod
     def wants_key(key: str) -> bool:
-        return bool(key_priors(key).get("DEVICE_NAME"))
+        return key in DHCP_NAMES or bool(key_priors(key).get("DEVICE_NAME"))
 
