@@ -13,7 +13,8 @@ Headers = tuple[tuple[str, str], ...]
 
 #: Where a value was found inside a flow (the finding's `location`).
 LOCATIONS = (
-    "query", "path", "header", "cookie", "body", "websocket", "dns", "sni", "dhcp", "payload",
+    "query", "path", "header", "cookie", "body", "websocket", "dns", "sni", "dhcp", "mdns",
+    "payload",
 )
 
 #: Stable, stored vocabulary of personal-data entities. Renaming one is a migration.
@@ -47,7 +48,7 @@ class Flow:
     flow_id: str
     ts: float
     source: str  # pcap, har, mitm, proxy
-    kind: str  # http, websocket, dns, tls, quic, dhcp, tcp, udp
+    kind: str  # http, websocket, dns, tls, quic, dhcp, mdns, tcp, udp
     host: str
     method: str | None = None
     url: str | None = None

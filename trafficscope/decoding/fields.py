@@ -14,8 +14,9 @@ Locations and keys:
 | `dns`       | `qname`                                | the name asked               |
 | `sni`       | `sni`                                  | TLS/QUIC server name         |
 | `dhcp`      | `hostname`, `vendor_class`, `fqdn`, `client_mac` | the option's value |
+| `mdns`      | `hostname`, `instance`, `txt.<key>`     | the name, or the TXT value   |
 
-For the name-only kinds (`dns`, `tls`, `quic`, `dhcp`) `request_headers`
+For the name-only kinds (`dns`, `tls`, `quic`, `dhcp`, `mdns`) `request_headers`
 holds the names the client sent, not HTTP headers: they are reported under
 the kind's location.
 
@@ -108,7 +109,7 @@ def _split_url(url: str) -> tuple[str, str]:
 
 
 #: Kinds whose `request_headers` are names the client sent, and their location.
-_NAME_LOCATIONS = {"dns": "dns", "tls": "sni", "quic": "sni", "dhcp": "dhcp"}
+_NAME_LOCATIONS = {"dns": "dns", "tls": "sni", "quic": "sni", "dhcp": "dhcp", "mdns": "mdns"}
 #: Kinds whose messages are raw client payload.
 _PAYLOAD_KINDS = frozenset({"tcp", "udp", "dns", "quic"})
 

@@ -87,3 +87,14 @@ def test_dhcp_gives_the_device_names(corpus_dir: Path) -> None:
         found = {d.value for f in flows if f.kind == "dhcp"
                  for d in scanner.scan(list(extract_fields(f))) if d.pii_type == "DEVICE_NAME"}
         assert found == expected, name
+
+
+def test_mdns_gives_the_names_a_mac_announces(corpus_dir: Path) -> None:
+    flows, _ = _read_all(corpus_dir / "pcap" / "ndpi__iphone.pcap")
+    mdns = [f for f in flows if f.kind == "mdns"]
+    assert mdns and all(f.host == "mdns" and "multicast" in f.notes for f in mdns)
+    scanner = Scanner(None)
+    found = {(d.pii_type, d.value, d.field.location) for f in mdns
+             for d in scanner.scan(list(extract_fields(f)))}
+    assert found == {("DEVICE_NAME", "Luca’s iMac", "mdns"), ("DEVICE_NAME", "Lucas-iMac", "mdns"),
+                     ("MAC", "c4:2c:03:06:49:fe", "mdns")}

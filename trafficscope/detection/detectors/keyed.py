@@ -12,7 +12,8 @@ session token by its company (`keys.token_cookies`: Google's `SSID` beside
 
 The name a device gives itself in DHCP (option 12 `hostname`, option 81
 `fqdn`: `Lucas-iPhone`, `iPhonediMonica`), broadcast whenever it joins a
-network, is its device name. Android 2.2 to 7 sent `android-` and its
+network, is its device name, as are the host and service instance names it
+announces over mDNS (`Luca’s iMac`). Android 2.2 to 7 sent `android-` and its
 ANDROID_ID there instead (`net.hostname`): that is reported as the
 ANDROID_ID (`android_id.AndroidIdDetector`), not as a name.
 """
@@ -32,8 +33,10 @@ PLACEHOLDERS = frozenset({
     "unknown ssid", "android", "iphone", "ipad", "default", "localhost",
 })
 MAX_LENGTH = 64
-#: DHCP options (fields of location `dhcp`) holding the name a device gives itself.
-DHCP_NAMES = frozenset({"hostname", "fqdn"})
+#: Fields holding the name a device gives itself, by location: DHCP options 12 and
+#: 81, and what it announces over mDNS (its host name, its services' instance name).
+SELF_NAMES = {"dhcp": frozenset({"hostname", "fqdn"}), "mdns": frozenset({"hostname", "instance"})}
+_SELF_NAME_KEYS = frozenset().union(*SELF_NAMES.values())
 #: Android 2.2-7's DHCP host name: `android-` and the ANDROID_ID.
 ANDROID_HOSTNAME = re.compile(r"android-([0-9A-Fa-f]{16})", re.ASCII)
 
@@ -72,15 +75,15 @@ def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
         yield FlowCandidate(f, value, 0.4 + prior, (f"key:{entity.lower()}",))
 
 
-def _dhcp_names(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+def _self_names(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
     for f in fields:
-        if f.location != "dhcp" or f.key not in DHCP_NAMES:
+        if f.key not in SELF_NAMES.get(f.location, ()):
             continue
         value = f.value.strip().rstrip(".")
         if (value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH
                 or ANDROID_HOSTNAME.fullmatch(value) or _decoded_from_a_name(f, fields)):
             continue
-        yield FlowCandidate(f, value, 0.7, (f"dhcp:{f.key}",))
+        yield FlowCandidate(f, value, 0.7, (f"{f.location}:{f.key}",))
 
 
 class WifiSsidDetector(Detector):
@@ -100,9 +103,9 @@ class DeviceNameDetector(Detector):
 
     @staticmethod
     def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
-        return chain(_named(fields, "DEVICE_NAME"), _dhcp_names(fields))
+        return chain(_named(fields, "DEVICE_NAME"), _self_names(fields))
 
     @staticmethod
     def wants_key(key: str) -> bool:
-        return key in DHCP_NAMES or bool(key_priors(key).get("DEVICE_NAME"))
+        return key in _SELF_NAME_KEYS or bool(key_priors(key).get("DEVICE_NAME"))
 

@@ -21,8 +21,10 @@ class DnsMessage:
     addresses: tuple[tuple[str, str], ...] = ()  # (name asked, address)
 
 
-def _name(msg: bytes, pos: int) -> tuple[str, int]:
-    labels: list[str] = []
+def labels(msg: bytes, pos: int) -> tuple[list[bytes], int]:
+    """The labels of the name at `pos`, as sent, and where the name ends in `msg`
+    (compression pointers followed, at most `_MAX_HOPS * 4` steps)."""
+    out: list[bytes] = []
     end = -1
     for _ in range(_MAX_HOPS * 4):
         n = msg[pos]
@@ -34,11 +36,16 @@ def _name(msg: bytes, pos: int) -> tuple[str, int]:
                 end = pos + 2
             pos = ((n & 0x3F) << 8) | msg[pos + 1]
             continue
-        labels.append(msg[pos + 1 : pos + 1 + n].decode("ascii", "replace"))
+        out.append(msg[pos + 1 : pos + 1 + n])
         pos += 1 + n
     else:
         raise ValueError("name too long")
-    return ".".join(labels).lower(), (end if end >= 0 else pos)
+    return out, (end if end >= 0 else pos)
+
+
+def _name(msg: bytes, pos: int) -> tuple[str, int]:
+    raw, end = labels(msg, pos)
+    return ".".join(lb.decode("ascii", "replace") for lb in raw).lower(), end
 
 
 def parse(msg: bytes) -> DnsMessage | None:

@@ -1,7 +1,9 @@
 """UDP in the packet loop: DNS, DHCP, QUIC Initials and the first bytes of other flows.
 
 Each datagram is taken by its content: DNS (ports 53, 5353) answers name the
-servers of later flows and queries become `dns` flows; DHCP client messages
+servers of later flows and queries become `dns` flows; an mDNS message that
+announces names of its sender (`mdns`: host, service instance, TXT records)
+becomes an `mdns` flow as well; DHCP client messages
 become `dhcp` flows at once; any other datagram joins its `UdpFlow` (client
 and server guessed by port). A flow whose first client datagrams hold a QUIC
 v1 Initial is decrypted (keys from the connection ID) until its ClientHello
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from trafficscope.model import Flow, Message
 
-from . import dhcp, dns, quic
+from . import dhcp, dns, mdns, quic
 from .conns import SNIPPET, Endpoint, UdpFlow, ip_text, server_side
 from .tls import client_hello
 
@@ -32,6 +34,9 @@ def packet(cap: _Capture, ts: float, a: Endpoint, b: Endpoint, data: bytes) -> N
     """A datagram from `a` to `b`."""
     ports = (a[1], b[1])
     if 53 in ports or 5353 in ports:
+        announced = mdns.parse(data) if 5353 in ports else None
+        if announced:
+            mdns_message(cap, ts, a, b, announced, len(data))
         msg = dns.parse(data)
         if msg is not None:
             if msg.is_response:
@@ -39,6 +44,8 @@ def packet(cap: _Capture, ts: float, a: Endpoint, b: Endpoint, data: bytes) -> N
                     cap._remember(addr, name)
             else:
                 cap._dns_query(ts, msg, a, b, len(data))
+            return
+        if announced:
             return
     if ports in ((68, 67), (67, 68)):
         fields = dhcp.parse(data)
@@ -119,6 +126,17 @@ def close(cap: _Capture, flow: UdpFlow) -> None:
         request_headers=headers, messages=messages, server_ip=ip_text(flow.server[0]),
         server_port=flow.server[1], client_ip=ip_text(flow.client[0]), app=flow.app,
         bytes_out=flow.bytes_out, bytes_in=flow.bytes_in, ts_end=flow.last, notes=notes))
+
+
+def mdns_message(cap: _Capture, ts: float, a: Endpoint, b: Endpoint,
+                 names: tuple[tuple[str, str], ...], size: int) -> None:
+    """An mDNS message that names its sender (`mdns.parse`): every device on the link
+    receives it, so the host is `mdns` and the flow is noted `multicast`."""
+    cap._emit(Flow(
+        flow_id=cap._next_id(), input_file=cap.file,
+        ts=ts, source="pcap", kind="mdns", host="mdns", request_headers=names,
+        server_ip=ip_text(b[0]), server_port=b[1], client_ip=ip_text(a[0]), app=cap.app,
+        bytes_out=size, ts_end=ts, notes=("multicast",)))
 
 
 def dhcp_message(cap: _Capture, ts: float, a: Endpoint, b: Endpoint,
