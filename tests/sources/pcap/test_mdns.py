@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import struct
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from trafficscope.sources.pcap import mdns
 
 
@@ -61,3 +64,11 @@ def test_queries_and_hostile_messages() -> None:
                       for i in range(200)))
     got = mdns.parse(many)
     assert got is not None and len(got) == mdns.MAX_PAIRS
+
+
+@given(st.binary(max_size=600), st.integers(0, 4))
+def test_any_bytes_give_pairs_or_none(tail: bytes, records: int) -> None:
+    # (a header that announces records, so the fuzzer gets to them)
+    got = mdns.parse(struct.pack(">6H", 0, 0x8400, 0, records, 0, 0) + tail)
+    assert got is None or (0 < len(got) <= mdns.MAX_PAIRS
+                           and all(isinstance(k, str) and v for k, v in got))
