@@ -172,7 +172,10 @@ def test_registry_shape() -> None:
     first = (EmailDetector, PhoneDetector, ImeiDetector, MacDetector, AdIdDetector,
              LocationDetector)
     assert first == DETECTORS[:6]
-    assert len({d.ENTITY for d in DETECTORS}) == len(DETECTORS) == 18
+    assert len({d.ENTITY for d in DETECTORS}) == len(DETECTORS) == 20
+    # every entity is found without a profile (WIFI_BSSID as a MAC under its key)
+    assert {d.ENTITY for d in DETECTORS} | {e for d in DETECTORS for e in d.KEY_ENTITIES} == set(
+        ENTITIES)
     for det in DETECTORS:
         assert issubclass(det, Detector)
         assert det.ENTITY in ENTITIES

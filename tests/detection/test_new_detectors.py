@@ -59,6 +59,18 @@ ROWS = [
     ("AD_ID", "38400000-8cf0-11bd-b23e-10b96e40000d", "upload_id", False,
      "a UUID under upload_id (load + id, no adid)"),
     ("WIFI_SSID", "Acme Trading", "business_id", False, "busine + ssid is no SSID key"),
+    ("SERIAL", "R58M12ABCDE", "serial", True, "Build.SERIAL under its key"),
+    ("SERIAL", "R58M12ABCDE", "ro.serialno", True, "the system property's name"),
+    ("SERIAL", "R58M12ABCDE", "sn", False, "sn says too little"),
+    ("SERIAL", "unknown", "serial", False, "Android 8+ without the permission"),
+    ("SERIAL", "0123456789ABCDEF", "serialNo", False, "shared by many cheap devices"),
+    ("SERIAL", "89860012345678901232", "simSerial", False, "digits only: a SIM's ICCID"),
+    ("SERIAL", "R58M12ABCDE", "device.serialNumber", True, "nested, camelCase"),
+    ("PERSON_NAME", "张伟", "realname", True, "a Chinese name under realname"),
+    ("PERSON_NAME", "Jean-Luc O'Brien", "fullName", True, "hyphen and apostrophe"),
+    ("PERSON_NAME", "user123", "fullname", False, "digits: an account handle"),
+    ("PERSON_NAME", "Guest", "fullname", False, "a placeholder"),
+    ("PERSON_NAME", "Jane Doe", "title", False, "same text, another key"),
 ]
 
 

@@ -14,7 +14,7 @@ from .email import EmailDetector
 from .iccid import IccidDetector
 from .imei import ImeiDetector
 from .imsi import ImsiDetector
-from .keyed import DeviceNameDetector, WifiSsidDetector
+from .keyed import DeviceNameDetector, PersonNameDetector, SerialDetector, WifiSsidDetector
 from .lists import AppListDetector, CallLogDetector, ContactsDetector, SmsDetector
 from .location import LocationDetector
 from .mac import MacDetector
@@ -37,6 +37,8 @@ DETECTORS: tuple[type[Detector], ...] = (
     NationalIdDetector,
     WifiSsidDetector,
     DeviceNameDetector,
+    SerialDetector,
+    PersonNameDetector,
     CellIdDetector,
     AppListDetector,
     ContactsDetector,
@@ -65,7 +67,9 @@ __all__ = [
     "MeidDetector",
     "NationalIdDetector",
     "Pattern",
+    "PersonNameDetector",
     "PhoneDetector",
+    "SerialDetector",
     "SmsDetector",
     "WifiSsidDetector",
 ]

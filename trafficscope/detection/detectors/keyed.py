@@ -1,4 +1,4 @@
-"""WIFI_SSID and DEVICE_NAME: free text that only its key identifies.
+"""WIFI_SSID, DEVICE_NAME, SERIAL and PERSON_NAME: text that only its key identifies.
 
 Any text can be a network or device name, so these are reported only for a
 field whose key names the entity (`ssid`, `wifi_name`; `device_name`,
@@ -8,7 +8,11 @@ empty, over 64 characters). A quoted SSID (`"HomeWiFi"`, as Android's
 reads as a name (`iPhonediMonica` is also valid base64, of bytes that read
 as GB18030) is not reported beside it. A cookie that is a service's
 session token by its company (`keys.token_cookies`: Google's `SSID` beside
-`SID` and `HSID`) names nothing.
+`SID` and `HSID`) names nothing. A hardware serial number (`serial`,
+`serialno`: Build.SERIAL) must look like one (6-20 letters and digits, both),
+and not be a value shared by many devices (`0123456789ABCDEF`); a person's
+name (`realname`, `fullname`) must be letters, with spaces, `'`, `-`, `.` or
+`·` between them.
 
 The name a device gives itself in DHCP (option 12 `hostname`, option 81
 `fqdn`: `Lucas-iPhone`, `iPhonediMonica`), broadcast whenever it joins a
@@ -55,6 +59,16 @@ def _decoded_from_a_name(f: Field, fields: Sequence[Field]) -> bool:
         for g in fields)
 
 
+#: A hardware serial number: 6-20 letters and digits, at least one of each.
+SERIAL_SHAPE = re.compile(r"(?=[0-9A-Za-z]*[0-9])(?=[0-9A-Za-z]*[A-Za-z])[0-9A-Za-z]{6,20}")
+#: Serial numbers many devices report: cheap boards' default, emulators' and Android
+#: 8+'s answer without READ_PHONE_STATE (`unknown`, a placeholder already).
+SHARED_SERIALS = frozenset({"0123456789abcdef", "0123456789abcde", "emulator5554"})
+#: A person's name: words of letters (any script) joined by ` '-.·`.
+PERSON_NAME_SHAPE = re.compile(r"[^\W\d_]+(?:[ '.·-]{1,2}[^\W\d_]+)*")
+NOT_NAMES = frozenset({"anonymous", "guest", "user", "test", "admin", "name", "nickname"})
+
+
 def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
     tokens: frozenset[str] | None = None
     for f in fields:
@@ -84,6 +98,32 @@ def _self_names(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
                 or ANDROID_HOSTNAME.fullmatch(value) or _decoded_from_a_name(f, fields)):
             continue
         yield FlowCandidate(f, value, 0.7, (f"{f.location}:{f.key}",))
+
+
+class SerialDetector(Detector):
+    ENTITY = "SERIAL"
+
+    @staticmethod
+    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+        return (c for c in _named(fields, "SERIAL")
+                if SERIAL_SHAPE.fullmatch(c.value) and c.value.lower() not in SHARED_SERIALS)
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return bool(key_priors(key).get("SERIAL"))
+
+
+class PersonNameDetector(Detector):
+    ENTITY = "PERSON_NAME"
+
+    @staticmethod
+    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+        return (c for c in _named(fields, "PERSON_NAME")
+                if PERSON_NAME_SHAPE.fullmatch(c.value) and c.value.lower() not in NOT_NAMES)
+
+    @staticmethod
+    def wants_key(key: str) -> bool:
+        return bool(key_priors(key).get("PERSON_NAME"))
 
 
 class WifiSsidDetector(Detector):
