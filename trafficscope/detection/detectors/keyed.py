@@ -100,52 +100,49 @@ def _self_names(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
         yield FlowCandidate(f, value, 0.7, (f"{f.location}:{f.key}",))
 
 
-class SerialDetector(Detector):
+class _KeyNamed(Detector):
+    """Text under a key that names the entity (`_named`), when `accept` takes it."""
+
+    @staticmethod
+    def accept(value: str) -> bool:
+        return True
+
+    @classmethod
+    def from_flow(cls, fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+        return (c for c in _named(fields, cls.ENTITY) if cls.accept(c.value))
+
+    @classmethod
+    def wants_key(cls, key: str) -> bool:
+        return bool(key_priors(key).get(cls.ENTITY))
+
+
+class SerialDetector(_KeyNamed):
     ENTITY = "SERIAL"
 
     @staticmethod
-    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
-        return (c for c in _named(fields, "SERIAL")
-                if SERIAL_SHAPE.fullmatch(c.value) and c.value.lower() not in SHARED_SERIALS)
-
-    @staticmethod
-    def wants_key(key: str) -> bool:
-        return bool(key_priors(key).get("SERIAL"))
+    def accept(value: str) -> bool:
+        return bool(SERIAL_SHAPE.fullmatch(value)) and value.lower() not in SHARED_SERIALS
 
 
-class PersonNameDetector(Detector):
+class PersonNameDetector(_KeyNamed):
     ENTITY = "PERSON_NAME"
 
     @staticmethod
-    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
-        return (c for c in _named(fields, "PERSON_NAME")
-                if PERSON_NAME_SHAPE.fullmatch(c.value) and c.value.lower() not in NOT_NAMES)
-
-    @staticmethod
-    def wants_key(key: str) -> bool:
-        return bool(key_priors(key).get("PERSON_NAME"))
+    def accept(value: str) -> bool:
+        return bool(PERSON_NAME_SHAPE.fullmatch(value)) and value.lower() not in NOT_NAMES
 
 
-class WifiSsidDetector(Detector):
+class WifiSsidDetector(_KeyNamed):
     ENTITY = "WIFI_SSID"
 
-    @staticmethod
-    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
-        return _named(fields, "WIFI_SSID")
 
-    @staticmethod
-    def wants_key(key: str) -> bool:
-        return bool(key_priors(key).get("WIFI_SSID"))
-
-
-class DeviceNameDetector(Detector):
+class DeviceNameDetector(_KeyNamed):
     ENTITY = "DEVICE_NAME"
 
-    @staticmethod
-    def from_flow(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
-        return chain(_named(fields, "DEVICE_NAME"), _self_names(fields))
+    @classmethod
+    def from_flow(cls, fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+        return chain(_named(fields, cls.ENTITY), _self_names(fields))
 
-    @staticmethod
-    def wants_key(key: str) -> bool:
-        return key in _SELF_NAME_KEYS or bool(key_priors(key).get("DEVICE_NAME"))
-
+    @classmethod
+    def wants_key(cls, key: str) -> bool:
+        return key in _SELF_NAME_KEYS or bool(key_priors(key).get(cls.ENTITY))
