@@ -57,6 +57,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "PHONE": ("phone", "mobile", "msisdn", "tel"),
     "EMAIL": ("email", "user_email", "mail"),
     "NATIONAL_ID": ("id_card", "idcard", "idCardNo"),
+    "SERIAL": ("serial", "serialNo", "build_serial"),
+    "PERSON_NAME": ("realname", "real_name", "fullName"),
 }
 HASHES = (("md5",), ("sha1",), ("sha256",), ("md5", "sha256"))
 
@@ -76,8 +78,9 @@ class Phone:
             "device": {"imei": v["IMEI"], "imsi": v["IMSI"], "iccid": v["ICCID"],
                        "android_id": v["ANDROID_ID"], "ad_id": v["AD_ID"], "wifi_mac": v["MAC"],
                        "wifi_bssid": v["WIFI_BSSID"], "wifi_ssid": v["WIFI_SSID"],
-                       "device_name": v["DEVICE_NAME"]},
-            "owner": {"phone": v["PHONE"], "email": v["EMAIL"], "national_id": v["NATIONAL_ID"]},
+                       "device_name": v["DEVICE_NAME"], "serial": v["SERIAL"]},
+            "owner": {"phone": v["PHONE"], "email": v["EMAIL"], "national_id": v["NATIONAL_ID"],
+                      "name": v["PERSON_NAME"]},
             "location": {"lat": self.lat, "lon": self.lon, "radius_m": 200},
             "contacts": [{"name": n, "phone": p} for n, p in self.contacts],
             "apps": {"installed": list(self.apps)},
@@ -143,7 +146,12 @@ def make_phone(r: random.Random) -> Phone:
     cell = ("460", "0", str(r.randint(1000, 60000)), str(r.randint(10000, 250000000)))
     contacts = tuple((r.choice(("Li Lei", "Han Meimei", "王伟", "张敏")) + str(i), "+86" +
                       _cn_mobile(r)) for i in range(r.randint(2, 4)))
-    return Phone(values, lat, lon, cell, contacts, tuple(r.sample(APPS, 5)))
+    apps = tuple(r.sample(APPS, 5))
+    # (drawn last: the values above are those an earlier version drew for a seed)
+    values["SERIAL"] = r.choice(("R58M", "ZY22", "8CKX")) + "".join(
+        r.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(7))
+    values["PERSON_NAME"] = r.choice(("Zhang Wei", "张伟", "Li Na", "王芳", "Jane Doe"))
+    return Phone(values, lat, lon, cell, contacts, apps)
 
 
 def _noise(r: random.Random) -> dict[str, object]:
