@@ -49,14 +49,22 @@ ANDROID_HOSTNAME = re.compile(r"android-([0-9A-Fa-f]{16})", re.ASCII)
 _NAME_LIKE = re.compile(r"[^\W\d_](?:[^\W\d_]|[ '._-])*[0-9]*")
 
 
-def _decoded_from_a_name(f: Field, fields: Sequence[Field]) -> bool:
-    """Whether `f` was decoded from another field's value (same place, a longer
-    encoding) that reads as a name itself."""
-    n = len(f.encoding)
-    return n > 0 and any(
-        g.location == f.location and g.key == f.key and len(g.encoding) < n
-        and f.encoding[:len(g.encoding)] == g.encoding and _NAME_LIKE.fullmatch(g.value.strip())
-        for g in fields)
+def _decoded_from_names(fields: Sequence[Field]) -> set[int]:
+    """The ids of fields decoded from a value that reads as a name: the field before
+    them at the same place (location and key) whose encoding theirs extends. (One
+    pass: a value's decodings follow it; a repeated key starts a new chain.)"""
+    out: set[int] = set()
+    chains: dict[tuple[str, str | None], list[tuple[tuple[str, ...], bool]]] = {}
+    for g in fields:
+        chain_ = chains.setdefault((g.location, g.key), [])
+        n = len(g.encoding)
+        while chain_ and not (len(chain_[-1][0]) < n and g.encoding[:len(chain_[-1][0])]
+                              == chain_[-1][0]):
+            chain_.pop()
+        if any(named for _, named in chain_):
+            out.add(id(g))
+        chain_.append((g.encoding, _NAME_LIKE.fullmatch(g.value.strip()) is not None))
+    return out
 
 
 #: A hardware serial number: 6-20 letters and digits, at least one of each.
@@ -71,6 +79,7 @@ NOT_NAMES = frozenset({"anonymous", "guest", "user", "test", "admin", "name", "n
 
 def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
     tokens: frozenset[str] | None = None
+    derived: set[int] | None = None
     for f in fields:
         prior = key_priors(f.key).get(entity)
         if not prior:
@@ -83,20 +92,30 @@ def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
         value = f.value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        if (value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH or value.isdigit()
-                or _decoded_from_a_name(f, fields)):
+        if value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH or value.isdigit():
             continue
+        if f.encoding:
+            if derived is None:
+                derived = _decoded_from_names(fields)
+            if id(f) in derived:
+                continue
         yield FlowCandidate(f, value, 0.4 + prior, (f"key:{entity.lower()}",))
 
 
 def _self_names(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
+    derived: set[int] | None = None
     for f in fields:
         if f.key not in SELF_NAMES.get(f.location, ()):
             continue
         value = f.value.strip().rstrip(".")
         if (value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH
-                or ANDROID_HOSTNAME.fullmatch(value) or _decoded_from_a_name(f, fields)):
+                or ANDROID_HOSTNAME.fullmatch(value)):
             continue
+        if f.encoding:
+            if derived is None:
+                derived = _decoded_from_names(fields)
+            if id(f) in derived:
+                continue
         yield FlowCandidate(f, value, 0.7, (f"{f.location}:{f.key}",))
 
 
