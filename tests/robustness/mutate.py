@@ -244,11 +244,12 @@ def _warm_flow() -> Any:
 
 def preload() -> None:
     """Import everything a child needs, once, before forking (also what trafficscope
-    imports on first use: numpy, defusedxml, the suffix list), so no child maps a
-    library under its memory limit."""
+    imports on first use: defusedxml, the suffix list), so no child maps a library
+    under its memory limit. Not numpy (long strings of escapes): its 120 MB of
+    address space would count against every child's limit."""
     import importlib
 
-    for lazy in ("numpy", "defusedxml.ElementTree", "trafficscope.attribution.domains"):
+    for lazy in ("defusedxml.ElementTree", "trafficscope.attribution.domains"):
         importlib.import_module(lazy)
     import trafficscope.decoding.fields
     import trafficscope.errors
