@@ -57,9 +57,11 @@ $(PY_MISSING:%=test-py%): test-py%:
 fuzz: $(VENV)/.test-installed
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider tests/robustness/test_fuzz_tables.py
 
-# Longer fault runs: 20,000 mutants per format, 200 kill -9 of analyze.
+# Longer fault runs: 20,000 mutants per format, 7,000 structured mutants (hostile values
+# in valid HAR, zhar and flow files) per format, 200 kill -9 of analyze.
 soak: $(VENV)/.test-installed
 	$(BIN)/python tests/robustness/mutate.py --per-format 20000
+	for f in har zhar mitm; do $(BIN)/python tests/robustness/mutate.py --structured --per-format 7000 --format $$f || exit 1; done
 	TRAFFICSCOPE_KILLS=200 $(BIN)/pytest -q -p no:cacheprovider -s tests/robustness/test_kill.py
 	TRAFFICSCOPE_PROXY_KILLS=200 $(BIN)/pytest -q -p no:cacheprovider -s tests/live/test_kill_proxy.py
 

@@ -2,15 +2,19 @@
 
 Seeds are real captures (the corpus) and generated ones (`seeds.py`). Mutants
 change bytes at p = 0.02 (as Wireshark's fuzzer does), or cut the file at
-every record boundary and at random points. Each mutant is read, taken apart
-into fields and scanned in a child forked from this process (trafficscope and
-mitmproxy already imported, so a mutant costs milliseconds), under
-RLIMIT_AS = 512 MiB and RLIMIT_CPU = 10 s, with a wall-clock timeout. Anything
+every record boundary and at random points. With `--structured`, HAR, zhar and
+flow files are parsed and get hostile values instead (`structured.py`), so the
+mutants pass the file's parser and reach the body and value decoders; each run
+then also counts the decoding steps its fields went through. Each mutant is
+read, taken apart into fields and scanned in a child forked from this process
+(trafficscope and mitmproxy already imported, so a mutant costs milliseconds),
+under RLIMIT_AS = 512 MiB and RLIMIT_CPU = 10 s, with a wall-clock timeout. Anything
 but a clean return or `ReadError` is a failure: another exception (crash), the
 CPU limit or the wall clock (hang), MemoryError or a kill under the memory
 limit (oom).
 
     python tests/robustness/mutate.py --per-format 20000 [--corpus DIR]   # make soak
+    python tests/robustness/mutate.py --structured --per-format 7000      # make soak
 """
 
 from __future__ import annotations
@@ -105,7 +109,9 @@ def run_all(jobs: Iterable[tuple[T, Callable[[], object]]], *, memory: int = MEM
             yield child.tag, _reap(child, wall)  # type: ignore[misc]
         now = time.monotonic()
         for fd, child in list(running.items()):
-            if now >= child.deadline:
+            # a child that has ended is read and reaped above, however late: making the
+            # next mutant may have kept this process busy past the child's deadline
+            if now >= child.deadline and not _ended(child.pid):
                 os.kill(child.pid, signal.SIGKILL)
                 del running[fd]
                 os.close(fd)
@@ -113,6 +119,11 @@ def run_all(jobs: Iterable[tuple[T, Callable[[], object]]], *, memory: int = MEM
                 yield child.tag, Outcome(  # type: ignore[misc]
                     "hang", f"no result within {wall:.0f} s wall clock",
                     cpu=usage.ru_utime + usage.ru_stime)
+
+
+def _ended(pid: int) -> bool:
+    """True when the child has exited (it is left to reap)."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
 def _start(target: Callable[[], object], memory: int, cpu: int, wall: float,
@@ -194,6 +205,35 @@ def _scanner() -> Any:
     return _SCANNER[0]
 
 
+#: Formats `--structured` mutates (structured.py).
+STRUCTURED_FORMATS = ("har", "zhar", "mitm")
+
+#: Decoding steps that are only parsing, not decoding.
+_PARSE_STEPS = frozenset({"json", "form", "percent"})
+
+
+def analyze_steps(path: Path) -> dict[str, object]:
+    """As `analyze_path`, and what decoding reached: fields and detections whose encoding
+    has a step beyond JSON, form and percent parsing, and the steps seen."""
+    from trafficscope.decoding.fields import extract_fields
+    from trafficscope.sources import iter_flows
+
+    scanner = _scanner()
+    flows = fields = decoded = found = 0
+    steps: set[str] = set()
+    for flow in iter_flows(path):
+        flow_fields = tuple(extract_fields(flow))
+        for f in flow_fields:
+            steps.update(f.encoding)
+            decoded += not _PARSE_STEPS.issuperset(f.encoding)
+        found += sum(not _PARSE_STEPS.issuperset(d.field.encoding)
+                     for d in scanner.scan(flow_fields))
+        flows += 1
+        fields += len(flow_fields)
+    return {"flows": flows, "fields": fields, "decoded": decoded, "found": found,
+            "steps": sorted(steps)}
+
+
 def _warm_flow() -> Any:
     from trafficscope.model import Flow
 
@@ -203,7 +243,14 @@ def _warm_flow() -> Any:
 
 
 def preload() -> None:
-    """Import everything a child needs, once, before forking."""
+    """Import everything a child needs, once, before forking (also what trafficscope
+    imports on first use: defusedxml, the suffix list), so no child maps a library
+    under its memory limit. Not numpy (long strings of escapes): its 120 MB of
+    address space would count against every child's limit."""
+    import importlib
+
+    for lazy in ("defusedxml.ElementTree", "trafficscope.attribution.domains"):
+        importlib.import_module(lazy)
     import trafficscope.decoding.fields
     import trafficscope.errors
     import trafficscope.sources
@@ -303,12 +350,32 @@ class Report:
     kinds: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str, Outcome]] = field(default_factory=list)
     max_cpu: float = 0.0
+    cpu: float = 0.0  # CPU seconds of all runs
     seconds: float = 0.0
+    #: structured runs: mutants with a decoded field, with a detection in one; per step,
+    #: the mutants with a field decoded through it
+    decoded: int = 0
+    found: int = 0
+    steps: Counter[str] = field(default_factory=Counter)
+
+    def count(self, outcome: Outcome) -> None:
+        self.runs += 1
+        self.kinds[outcome.kind] += 1
+        self.max_cpu = max(self.max_cpu, outcome.cpu)
+        self.cpu += outcome.cpu
+        stats = outcome.flows
+        if isinstance(stats, dict):
+            self.decoded += stats["decoded"] > 0
+            self.found += stats["found"] > 0
+            self.steps.update(stats["steps"])
 
 
 def run(seeds: dict[str, list[Path]], per_format: int, rng_seed: int = 9,
-        keep: Path | None = None, parallel: int = 0) -> dict[str, Report]:
-    """Mutate the seeds of each format `per_format` times in all; read each mutant limited."""
+        keep: Path | None = None, parallel: int = 0, structured: bool = False,
+        ) -> dict[str, Report]:
+    """Mutate the seeds of each format `per_format` times in all; read each mutant limited.
+    `structured`: hostile values in parsed HAR, zhar and flow files (other formats and
+    seeds that do not parse are left out)."""
     preload()
     rng = random.Random(rng_seed)
     reports: dict[str, Report] = {}
@@ -316,11 +383,13 @@ def run(seeds: dict[str, list[Path]], per_format: int, rng_seed: int = 9,
         for fmt, paths in seeds.items():
             report = reports[fmt] = Report()
             started = time.monotonic()
-            jobs = _jobs(paths, per_format, rng, Path(tmp))
+            # a folder per format: a killed child leaves its mutant's folder behind
+            folder = Path(tmp) / fmt
+            folder.mkdir()
+            jobs = (_structured_jobs(fmt, paths, per_format, rng, folder) if structured
+                    else _jobs(paths, per_format, rng, folder))
             for (name, label, data), outcome in run_all(jobs, parallel=parallel):
-                report.runs += 1
-                report.kinds[outcome.kind] += 1
-                report.max_cpu = max(report.max_cpu, outcome.cpu)
+                report.count(outcome)
                 if outcome.failed:
                     report.failures.append((name, label, outcome))
                     if keep is not None:
@@ -343,12 +412,27 @@ def _jobs(paths: list[Path], per_format: int, rng: random.Random, tmp: Path
             yield (seed_path.name, label, data), _write_and_analyze(target, data)
 
 
-def _write_and_analyze(target: Path, data: bytes) -> Callable[[], object]:
-    def job() -> int:
+def _structured_jobs(fmt: str, paths: list[Path], per_format: int, rng: random.Random,
+                     tmp: Path) -> Iterator[tuple[tuple[str, str, bytes], Callable[[], object]]]:
+    from structured import parse_seed, structured_mutants
+
+    parsed = [(p, s) for p in paths if (s := parse_seed(fmt, p.read_bytes())) is not None]
+    counter = 0
+    for i, (seed_path, seed) in enumerate(parsed):
+        share = per_format // len(parsed) + (i < per_format % len(parsed))
+        for label, data in structured_mutants(fmt, seed, share, rng):
+            counter += 1
+            target = tmp / str(counter) / seed_path.name
+            yield (seed_path.name, label, data), _write_and_analyze(target, data, analyze_steps)
+
+
+def _write_and_analyze(target: Path, data: bytes,
+                       analyze: Callable[[Path], object] = analyze_path) -> Callable[[], object]:
+    def job() -> object:
         target.parent.mkdir()
         target.write_bytes(data)
         try:
-            return analyze_path(target)
+            return analyze(target)
         finally:
             target.unlink()
             target.parent.rmdir()
@@ -433,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="save failing mutants here")
     parser.add_argument("--format", action="append", dest="formats",
                         help="only this format (repeatable)")
+    parser.add_argument("--structured", action="store_true",
+                        help="hostile values in parsed HAR, zhar and flow files, not bytes")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     if args.read:
@@ -443,11 +529,15 @@ def main(argv: list[str] | None = None) -> int:
             seeds.setdefault(fmt, []).extend(paths)
         if args.formats:
             seeds = {f: seeds.get(f, []) for f in args.formats}
+        if args.structured:
+            seeds = {f: paths for f, paths in seeds.items() if f in STRUCTURED_FORMATS}
         seeds = {f: paths for f, paths in seeds.items() if paths}
-        reports = run(seeds, args.per_format, args.seed, args.keep)
+        reports = run(seeds, args.per_format, args.seed, args.keep, structured=args.structured)
     if args.json:
         print(json.dumps({fmt: {
-            "runs": r.runs, "kinds": dict(r.kinds), "max_cpu": r.max_cpu, "seconds": r.seconds,
+            "runs": r.runs, "kinds": dict(r.kinds), "max_cpu": r.max_cpu, "cpu": r.cpu,
+            "seconds": r.seconds,
+            "decoded": r.decoded, "found": r.found, "steps": dict(r.steps),
             "seeds": [p.name for p in seeds[fmt]],
             "failures": [[name, label, o.kind, o.detail] for name, label, o in r.failures],
         } for fmt, r in reports.items()}))
@@ -456,7 +546,10 @@ def main(argv: list[str] | None = None) -> int:
     for fmt, r in reports.items():
         print(f"{fmt}: {r.runs} mutants in {r.seconds:.1f} s "
               f"({1000 * r.seconds / max(r.runs, 1):.1f} ms each), "
-              f"max CPU {r.max_cpu:.2f} s, {dict(r.kinds)}")
+              f"CPU {r.cpu:.1f} s (max {r.max_cpu:.2f} s), {dict(r.kinds)}")
+        if args.structured:
+            print(f"  decoded fields in {r.decoded}, detections in decoded fields in "
+                  f"{r.found}; mutants per step: {dict(sorted(r.steps.items()))}")
         for name, label, outcome in r.failures:
             failed += 1
             print(f"  FAIL {name} {label}: {outcome.kind} {outcome.detail.splitlines()[-1:]}")

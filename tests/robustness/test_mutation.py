@@ -12,12 +12,14 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the runner and seeds beside us
 from mutate import (
+    STRUCTURED_FORMATS,
     boundaries,
     corpus_seeds,
     default_corpus,
@@ -30,6 +32,12 @@ from trafficscope.errors import ReadError
 from trafficscope.sources import READERS, iter_flows
 
 MUTANTS = int(os.environ.get("TRAFFICSCOPE_MUTANTS", "1000"))
+#: Structured mutants per format (HAR, zhar, flow file); `make soak` runs 7,000.
+STRUCTURED = int(os.environ.get("TRAFFICSCOPE_STRUCTURED_MUTANTS", "40"))
+#: Decoders the structured mutants must reach: those no seed reaches by itself
+#: (hex ... utf-16), and those captures/sample.har shows (gzip ... gb18030).
+DECODERS = ("hex", "jwt", "msgpack", "protobuf", "xml", "zlib", "utf-16",
+            "gzip", "deflate", "br", "zstd", "base64", "multipart", "gb18030")
 FORMATS = sorted({*READERS, "zhar"})
 RUNNER = Path(__file__).resolve().parent / "mutate.py"
 
@@ -51,6 +59,32 @@ def test_mutants_never_crash_hang_or_oom(fmt: str) -> None:
     assert report["kinds"].get("read_error", 0) > 0  # the mutants do break the format
     assert r.returncode == 0
     print(f"{fmt}: {report}")
+
+
+def test_structured_mutants_reach_the_decoders_and_never_fail() -> None:
+    # Valid HAR, zhar and flow files with hostile values: they pass the file's parser,
+    # so the body and value decoders and the detectors behind them get the mutants.
+    # One runner per format, as `make soak`: each starts lean. (In one runner for all
+    # three, flow-file mutants after the HAR ones failed: a library imported under a
+    # child's memory limit, children killed as hung while the runner made mutants;
+    # both fixed in the runner since.)
+    reached: Counter[str] = Counter()
+    for fmt in STRUCTURED_FORMATS:
+        r = subprocess.run([sys.executable, str(RUNNER), "--structured", "--per-format",
+                            str(STRUCTURED), "--format", fmt, "--corpus", str(default_corpus()),
+                            "--json"], capture_output=True, text=True, timeout=1800)
+        assert r.returncode in (0, 1), r.stderr
+        report = json.loads(r.stdout)[fmt]
+        assert report["failures"] == [], (fmt, report["failures"][:5])
+        assert report["runs"] == STRUCTURED, fmt
+        # most mutants are read whole, and their fields decoded beyond JSON and forms;
+        # the detectors find the phone's values under those decodings in many
+        assert report["kinds"].get("ok", 0) >= 0.8 * STRUCTURED, (fmt, report["kinds"])
+        assert report["decoded"] >= 0.6 * STRUCTURED, (fmt, report["decoded"])
+        assert report["found"] >= 0.3 * STRUCTURED, (fmt, report["found"])
+        reached.update(report["steps"])
+        assert r.returncode == 0
+    assert {d: reached[d] for d in DECODERS if reached[d] < 3} == {}, reached
 
 
 def _ids(path: Path) -> tuple[list[str], str | None]:

@@ -312,6 +312,19 @@ def test_truncated_gzip_yields_entries_then_raises(tmp_path: Path) -> None:
     assert info.value.reason == f"truncated JSON after {len(flows)} entries"
 
 
+def test_lone_surrogate_escape_yields_entries_then_raises(tmp_path: Path) -> None:
+    # Python's json (mitmproxy's HAR export of a body that is not UTF-8) writes the
+    # surrogate-escaped bytes as \udcXX: yajl hands them over as invalid UTF-8, and
+    # read_har raised UnicodeDecodeError instead of ReadError.
+    path = write_har(tmp_path, [entry(), entry(postData={"text": b"\x08\x96\x01".decode(
+        "utf-8", "surrogateescape")}), entry()])
+    assert "\\udc96" in path.read_text()
+    reader = read_har(path)
+    assert next(reader).flow_id == "t:0"
+    with pytest.raises(ReadError, match=r"lone UTF-16 surrogate.* after 1 entries"):
+        next(reader)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

@@ -51,6 +51,10 @@ _HTTP_VERSIONS = {
     "h3": "HTTP/3", "http/3": "HTTP/3", "http/3.0": "HTTP/3",
 }
 
+#: Why a HAR stops at a string holding `\udc80`, as Python's json module (mitmproxy's HAR
+#: export of a body that is not UTF-8) writes it: ijson's yajl refuses such a string.
+LONE_SURROGATE = "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), unreadable"
+
 # What a hostile or half-written entry can make the conversion raise.
 _ENTRY_ERRORS = (TypeError, ValueError, KeyError, AttributeError, OverflowError)
 
@@ -76,6 +80,8 @@ def read_har(path: str | os.PathLike[str]) -> Iterator[Flow]:
                 raise ReadError(path, f"{e} after {index} entries") from e
             except ijson.JSONError as e:
                 raise ReadError(path, _json_reason(e, index)) from e
+            except UnicodeDecodeError as e:  # yajl gives a lone surrogate's \u escape as bytes
+                raise ReadError(path, f"{LONE_SURROGATE} after {index} entries") from e
             except (OSError, EOFError, zlib.error) as e:
                 raise ReadError(path, f"{os_reason(e)} after {index} entries") from e
             flow = _entry_or_none(entry, f"{stem}:{index}", os.fspath(path))
@@ -167,7 +173,8 @@ def _check_empty_har(path: str | os.PathLike[str]) -> None:
     with _open_har(path) as stream:
         try:
             found = list(ijson.items(guarded_events(stream), "log.entries"))
-        except (ijson.JSONError, TooDeep, OSError, EOFError, zlib.error) as e:  # pragma: no cover
+        except (ijson.JSONError, TooDeep, OSError, EOFError, zlib.error,
+                UnicodeDecodeError) as e:  # pragma: no cover
             raise ReadError(path, f"not a HAR file: {first_line(e)}") from e
     if not found:
         raise ReadError(path, "not a HAR file: JSON without log.entries")

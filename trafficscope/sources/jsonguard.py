@@ -136,12 +136,15 @@ def string_end(data: bytes, pos: int) -> int:
 
     C-speed on every shape: `bytes.find` (memchr) finds the quote of a string
     without escapes, however long; past an escape, escaped backslashes are blanked
-    out of a window (a small one, then the rest of the data), so that every
+    out of a window (a small one, doubled until it holds the string's end, and at
+    least up to the next quote), so that every
     backslash left escapes the next byte; counts say whether an unescaped quote
     is there, and `find` past the blanked escaped quotes gives it. Past 1 MiB,
     numpy finds the first quote after an even run of backslashes.
     No per-byte Python: a 200 MB string made only of escapes reads in under a
-    second.
+    second. The window never grows past twice the string's length (or the next
+    quote): taking the rest of the data at once made each string full of escapes
+    cost the whole read (16 MiB), quadratic in strings per read.
     """
     end = len(data)
     quote = data.find(b'"', pos)
@@ -153,7 +156,8 @@ def string_end(data: bytes, pos: int) -> int:
     while True:
         if data.find(b'"', slash, hi) < 0:  # no quote: the string goes on past hi
             if hi < end:
-                hi = end
+                quote = data.find(b'"', hi)
+                hi = end if quote < 0 else max(quote + 1, _grown(slash, hi, end))
                 continue
             # unless the data ends inside an escape: runs of backslashes pair up
             return end - 1 if backslash_run(data, slash, end) % 2 else end
@@ -168,7 +172,7 @@ def string_end(data: bytes, pos: int) -> int:
                 return slash + found
             if hi == end:
                 return end - 1 if open_escape else end
-            hi = end
+            hi = _grown(slash, hi, end)
             continue
         if b"\\\\" in plain:  # a pass that a string without them does not need
             plain = plain.replace(b"\\\\", b"\0\0")  # same length
@@ -178,9 +182,14 @@ def string_end(data: bytes, pos: int) -> int:
             return slash + plain.replace(b'\\"', b"\0\0").find(b'"')
         if hi == end:
             return end - 1 if plain.endswith(b"\\") else end
-        # a small window first (the common short string), then the whole read
-        # at once: a growing window would blank the same bytes again and again
-        hi = end
+        # a small window first (the common short string), then doubled: the bytes
+        # blanked again add up to at most the final window
+        hi = _grown(slash, hi, end)
+
+
+def _grown(start: int, hi: int, end: int) -> int:
+    """The window data[start:hi] doubled, within the data."""
+    return min(end, start + 2 * (hi - start))
 
 
 class StringCap(io.RawIOBase):
