@@ -312,17 +312,21 @@ def test_truncated_gzip_yields_entries_then_raises(tmp_path: Path) -> None:
     assert info.value.reason == f"truncated JSON after {len(flows)} entries"
 
 
-def test_lone_surrogate_escape_yields_entries_then_raises(tmp_path: Path) -> None:
+def test_lone_surrogate_escapes_are_read(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # Python's json (mitmproxy's HAR export of a body that is not UTF-8) writes the
-    # surrogate-escaped bytes as \udcXX: yajl hands them over as invalid UTF-8, and
-    # read_har raised UnicodeDecodeError instead of ReadError.
-    path = write_har(tmp_path, [entry(), entry(postData={"text": b"\x08\x96\x01".decode(
-        "utf-8", "surrogateescape")}), entry()])
+    # surrogate-escaped bytes as \udcXX: yajl refuses them (read_har raised
+    # UnicodeDecodeError, later ReadError at that entry). The Python parser reads them,
+    # from that entry on, and the body gets its bytes back.
+    body = b"\x08\x96\x01imei=490154203237518"
+    path = write_har(tmp_path, [entry(), entry(postData={"text": body.decode(
+        "utf-8", "surrogateescape")}), *(entry(url=f"https://h{i}.example/") for i in range(3))])
     assert "\\udc96" in path.read_text()
-    reader = read_har(path)
-    assert next(reader).flow_id == "t:0"
-    with pytest.raises(ReadError, match=r"lone UTF-16 surrogate.* after 1 entries"):
-        next(reader)
+    with caplog.at_level("INFO"):
+        flows = list(read_har(path))
+    assert [f.flow_id for f in flows] == [f"t:{i}" for i in range(5)]
+    assert flows[1].request_body == body
+    assert [f.host for f in flows[2:]] == [f"h{i}.example" for i in range(3)]
+    assert "Python parser" in caplog.text and "490154203237518" not in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -51,9 +51,10 @@ _HTTP_VERSIONS = {
     "h3": "HTTP/3", "http/3": "HTTP/3", "http/3.0": "HTTP/3",
 }
 
-#: Why a HAR stops at a string holding `\udc80`, as Python's json module (mitmproxy's HAR
-#: export of a body that is not UTF-8) writes it: ijson's yajl refuses such a string.
-LONE_SURROGATE = "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), unreadable"
+#: ijson's pure-Python parser: it reads the lone UTF-16 surrogates that yajl refuses
+#: (`\udc96`: Python's json, and so mitmproxy's HAR export, writes the bytes of a body
+#: that is not UTF-8 so). A HAR holding one is read again with it, from that entry on.
+_PYTHON_JSON: Any = ijson.get_backend("python")
 
 # What a hostile or half-written entry can make the conversion raise.
 _ENTRY_ERRORS = (TypeError, ValueError, KeyError, AttributeError, OverflowError)
@@ -64,36 +65,53 @@ def read_har(path: str | os.PathLike[str]) -> Iterator[Flow]:
 
     Raises `ReadError` (and nothing else) when the file cannot be opened, is not
     a HAR, or its JSON breaks off; entries before the break are yielded first.
+    A string holding a lone surrogate's escape (`\udc96`, which yajl refuses)
+    makes the reader start over with ijson's Python parser and go on from the
+    entry where it stopped (`encode_text` gives such a body its bytes back).
     """
     stem = Path(path).stem
     index = skipped = 0
-    with _open_har(path) as stream:
-        cap: StringCap = stream.raw  # type: ignore[assignment]
-        entries = ijson.items(guarded_events(stream), "log.entries.item")
-        cuts = 0
-        while True:
-            try:
-                entry = next(entries)
-            except StopIteration:
-                break
-            except TooDeep as e:
-                raise ReadError(path, f"{e} after {index} entries") from e
-            except ijson.JSONError as e:
-                raise ReadError(path, _json_reason(e, index)) from e
-            except UnicodeDecodeError as e:  # yajl gives a lone surrogate's \u escape as bytes
-                raise ReadError(path, f"{LONE_SURROGATE} after {index} entries") from e
-            except (OSError, EOFError, zlib.error) as e:
-                raise ReadError(path, f"{os_reason(e)} after {index} entries") from e
-            flow = _entry_or_none(entry, f"{stem}:{index}", os.fspath(path))
-            del entry  # a long body is held once, not twice, while the flow is used
-            if cap.cuts != cuts and flow is not None and "body-truncated" not in flow.notes:
-                flow = replace(flow, notes=(*flow.notes, "body-truncated"))
-            cuts = cap.cuts
-            index += 1
-            if flow is None:
-                skipped += 1
-                continue
-            yield flow
+    backend: Any = ijson
+    while True:  # a second pass only with the Python parser, after a lone surrogate
+        done, parsed, again = index, 0, False
+        with _open_har(path) as stream:
+            cap: StringCap = stream.raw  # type: ignore[assignment]
+            entries = ijson.items(guarded_events(stream, backend), "log.entries.item")
+            cuts = 0
+            while True:
+                try:
+                    entry = next(entries)
+                except StopIteration:
+                    break
+                except TooDeep as e:
+                    raise ReadError(path, f"{e} after {index} entries") from e
+                except ijson.JSONError as e:
+                    raise ReadError(path, _json_reason(e, index)) from e
+                except UnicodeDecodeError as e:  # yajl: a lone surrogate's \u escape
+                    if backend is _PYTHON_JSON:  # pragma: no cover - it reads them
+                        raise ReadError(path, f"{first_line(e)} after {index} entries") from e
+                    log.info("%s: a lone surrogate in entry %d: read again with ijson's "
+                             "Python parser", path, index)
+                    backend, again = _PYTHON_JSON, True
+                    break
+                except (OSError, EOFError, zlib.error) as e:
+                    raise ReadError(path, f"{os_reason(e)} after {index} entries") from e
+                parsed += 1
+                if parsed <= done:  # yielded by the first pass
+                    cuts = cap.cuts
+                    continue
+                flow = _entry_or_none(entry, f"{stem}:{index}", os.fspath(path))
+                del entry  # a long body is held once, not twice, while the flow is used
+                if cap.cuts != cuts and flow is not None and "body-truncated" not in flow.notes:
+                    flow = replace(flow, notes=(*flow.notes, "body-truncated"))
+                cuts = cap.cuts
+                index += 1
+                if flow is None:
+                    skipped += 1
+                    continue
+                yield flow
+        if not again:
+            break
     if skipped and skipped == index:
         raise ReadError(path, f"not a HAR file: none of its {index} entries is a HAR entry")
     if skipped:

@@ -38,16 +38,17 @@ class TooDeep(ValueError):
     """The JSON nests deeper than `MAX_NESTING`."""
 
 
-def guarded_events(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
+def guarded_events(stream: IO[bytes], backend: Any = ijson) -> Iterator[tuple[str, str, Any]]:
     """ijson's (prefix, event, value) events, stopping at `MAX_NESTING` levels.
 
     Built from `basic_parse` (whose memory is linear in the depth) with each
     container's prefix kept on a stack, so an event costs O(1) and never a join
-    over the whole path (the quadratic part of `ijson.parse`).
+    over the whole path (the quadratic part of `ijson.parse`). `backend`: ijson's
+    default (yajl, in C), or another of its backends.
     """
     bases: list[str] = []  # prefix of each open container
     current = ""  # prefix of the next value
-    for event, value in ijson.basic_parse(stream, use_float=True, buf_size=READ_SIZE):
+    for event, value in backend.basic_parse(stream, use_float=True, buf_size=READ_SIZE):
         if event == "map_key":
             base = bases[-1]
             yield base, event, value
