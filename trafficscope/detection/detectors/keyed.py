@@ -77,9 +77,29 @@ PERSON_NAME_SHAPE = re.compile(r"[^\W\d_]+(?:[ '.·-]{1,2}[^\W\d_]+)*")
 NOT_NAMES = frozenset({"anonymous", "guest", "user", "test", "admin", "name", "nickname"})
 
 
+class _DecodedFromNames:
+    """`f in this`: whether field `f` was decoded from a value that reads as a name
+    (`_decoded_from_names`, worked out for the flow on the first question)."""
+
+    def __init__(self, fields: Sequence[Field]) -> None:
+        self._fields = fields
+        self._ids: set[int] | None = None
+
+    def __contains__(self, f: Field) -> bool:
+        if not f.encoding:
+            return False
+        if self._ids is None:
+            self._ids = _decoded_from_names(self._fields)
+        return id(f) in self._ids
+
+
+def _no_name(value: str) -> bool:
+    return value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH
+
+
 def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
     tokens: frozenset[str] | None = None
-    derived: set[int] | None = None
+    derived = _DecodedFromNames(fields)
     for f in fields:
         prior = key_priors(f.key).get(entity)
         if not prior:
@@ -92,30 +112,19 @@ def _named(fields: Sequence[Field], entity: str) -> Iterable[FlowCandidate]:
         value = f.value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        if value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH or value.isdigit():
+        if _no_name(value) or value.isdigit() or f in derived:
             continue
-        if f.encoding:
-            if derived is None:
-                derived = _decoded_from_names(fields)
-            if id(f) in derived:
-                continue
         yield FlowCandidate(f, value, 0.4 + prior, (f"key:{entity.lower()}",))
 
 
 def _self_names(fields: Sequence[Field]) -> Iterable[FlowCandidate]:
-    derived: set[int] | None = None
+    derived = _DecodedFromNames(fields)
     for f in fields:
         if f.key not in SELF_NAMES.get(f.location, ()):
             continue
         value = f.value.strip().rstrip(".")
-        if (value.lower() in PLACEHOLDERS or len(value) > MAX_LENGTH
-                or ANDROID_HOSTNAME.fullmatch(value)):
+        if _no_name(value) or ANDROID_HOSTNAME.fullmatch(value) or f in derived:
             continue
-        if f.encoding:
-            if derived is None:
-                derived = _decoded_from_names(fields)
-            if id(f) in derived:
-                continue
         yield FlowCandidate(f, value, 0.7, (f"{f.location}:{f.key}",))
 
 
