@@ -65,7 +65,7 @@ def read_har(path: str | os.PathLike[str]) -> Iterator[Flow]:
 
     Raises `ReadError` (and nothing else) when the file cannot be opened, is not
     a HAR, or its JSON breaks off; entries before the break are yielded first.
-    A string holding a lone surrogate's escape (`\udc96`, which yajl refuses)
+    A string holding a lone surrogate's escape (`\\udc96`, which yajl refuses)
     makes the reader start over with ijson's Python parser and go on from the
     entry where it stopped (`encode_text` gives such a body its bytes back).
     """
