@@ -471,8 +471,9 @@ def _windows(width: int | None, anchor: Any, anchor_reach: int, subject: Any,
 
 def _reach(p: EnginePattern, rx: re.Pattern[Any], scale: int = 1) -> _Reach | None:
     """(longest match or None when anchored, lookahead reach, anchor reach, shortest
-    match), or None when `re` must search whole texts (unbounded and not anchored, or a lookahead
-    past LOOK). `scale`: units per character of the anchor reach (4 over UTF-8)."""
+    match), or None when `re` must search whole texts (unbounded and not anchored,
+    or a lookahead past LOOK). `scale`: units per character of the anchor reach (4
+    over UTF-8)."""
     tree = _parser.parse(rx.pattern, rx.flags)
     least, width = tree.getwidth()
     look = _lookahead(tree)
